@@ -1,0 +1,21 @@
+/** What every resolver receives: the services (no SQL here) and who is asking. */
+import type { Config } from '../config/load.js';
+import type { Store } from '../store/types.js';
+import type { IngestService } from '../ingest/service.js';
+import type { MetricsService } from '../metrics/service.js';
+import type { ClusterPubSub, LocalPubSub } from '../pubsub/topics.js';
+import type { Logger } from '../log/logger.js';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  ingest: IngestService;
+  metrics: MetricsService;
+  cluster: ClusterPubSub;
+  local: LocalPubSub;
+}
+
+export interface Context {
+  services: Services;
+}

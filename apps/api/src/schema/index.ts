@@ -1,0 +1,7 @@
+/** Assembles the schema: importing each module registers its types and fields. */
+import { builder } from './builder.js';
+import './interaction.js';
+import './session.js';
+import './metrics.js';
+
+export const schema = builder.toSchema({ sortSchema: false });

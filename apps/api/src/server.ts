@@ -1,0 +1,169 @@
+/**
+ * Builds the whole server on one port: GraphQL over HTTP and graphql-ws at /graphql, the seed
+ * WebSocket protocol on any other upgrade path, /health, /metrics, /api/interactions and the
+ * dashboard. `createApp` returns start/stop so the CLI and the tests drive the same thing.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { createYoga } from 'graphql-yoga';
+import { GRAPHQL_PATH, HTTP_INGEST_PATH } from '@ai-monitor/schema';
+import type { Config } from './config/load.js';
+import type { Logger } from './log/logger.js';
+import { createStore } from './store/create.js';
+import { BatchWriter } from './store/writer.js';
+import { RetentionJob } from './store/retention.js';
+import type { Store } from './store/types.js';
+import { IngestService } from './ingest/service.js';
+import { MetricsService } from './metrics/service.js';
+import { LiveMetrics } from './metrics/live.js';
+import { createClusterPubSub, createLocalPubSub } from './pubsub/topics.js';
+import { schema } from './schema/index.js';
+import type { Context, Services } from './schema/context.js';
+import { attachGraphqlWs } from './transports/graphql-ws.js';
+import { handleSeedConnection } from './transports/seed-ws.js';
+import { handleHttpIngest } from './transports/ingest-http.js';
+import { createPromMetrics } from './transports/prometheus.js';
+import { createStaticHandler, defaultWebDir } from './transports/static.js';
+import { declaredTooLarge, sendJson } from './transports/http-util.js';
+
+export interface App {
+  services: Services;
+  server: Server;
+  start(): Promise<{ url: string; port: number; host: string }>;
+  stop(): Promise<void>;
+}
+
+/** ws closes the socket above this; between maxPayloadBytes and it, the seed handler replies with an error. */
+const HARD_MESSAGE_FACTOR = 4;
+
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  const store: Store = await createStore(config);
+  await store.migrate();
+
+  const writer = new BatchWriter(store);
+  const ingest = new IngestService(writer, { userInputMaxLength: config.userInputMaxLength, maxBatchSize: config.maxBatchSize });
+  const metrics = new MetricsService(store);
+  const cluster = createClusterPubSub();
+  const local = createLocalPubSub();
+  const live = new LiveMetrics(local, config.metricsIntervalMs);
+  const services: Services = { config, logger, store, ingest, metrics, cluster, local };
+
+  const seedWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression });
+  const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: config.wsCompression });
+  const prom = createPromMetrics(metrics, ingest.stats, () => ({ seed: seedWss.clients.size, graphql: graphqlWss.clients.size }));
+
+  writer.onCommit((records) => {
+    prom.commitBatch.observe(records.length);
+    cluster.publish('interactions', records);
+  });
+  // Every replica's commits (through the cluster pubsub) make this replica's metrics stale.
+  const ticks = cluster.subscribe('interactions');
+  void (async () => {
+    for await (const _ of ticks) live.markDirty();
+  })();
+
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: config.graphiql ? { title: 'ai-monitor GraphiQL', subscriptionsProtocol: 'WS' } : false,
+    landingPage: false,
+    context: () => ({ services }),
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+  });
+  attachGraphqlWs(graphqlWss, yoga as never, { logger });
+
+  const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir());
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === GRAPHQL_PATH) {
+      if (declaredTooLarge(req, config.maxPayloadBytes)) {
+        return sendJson(res, 413, { errors: [{ message: `request body exceeds the limit of ${config.maxPayloadBytes} bytes` }] });
+      }
+      return void yoga(req, res);
+    }
+    if (path === '/health') return void health(res);
+    if (path === '/metrics') return void promMetrics(res);
+    if (path === HTTP_INGEST_PATH) return void handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger });
+    serveStatic(req, res);
+  };
+
+  async function health(res: ServerResponse): Promise<void> {
+    const database = await store.ping();
+    sendJson(res, database ? 200 : 503, {
+      status: database ? 'healthy' : 'unhealthy',
+      connections: seedWss.clients.size + graphqlWss.clients.size,
+      database,
+      timestamp: new Date().toISOString(),
+    });
+  }
+
+  async function promMetrics(res: ServerResponse): Promise<void> {
+    try {
+      const text = await prom.registry.metrics();
+      res.writeHead(200, { 'content-type': prom.registry.contentType });
+      res.end(text);
+    } catch (err) {
+      logger.error({ err }, 'metrics exposition failed');
+      sendJson(res, 500, { error: (err as Error).message });
+    }
+  }
+
+  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '');
+    if (path === GRAPHQL_PATH && protocols.includes('graphql-transport-ws')) {
+      graphqlWss.handleUpgrade(req, socket, head, (ws) => graphqlWss.emit('connection', ws, req));
+      return;
+    }
+    seedWss.handleUpgrade(req, socket, head, (ws) => {
+      seedWss.emit('connection', ws, req);
+      handleSeedConnection(ws, { ingest, logger, maxMessageBytes: config.maxPayloadBytes, authenticate: null });
+    });
+  });
+
+  const retention = new RetentionJob(store, config.retentionDays, config.retentionIntervalMinutes * 60_000, logger);
+
+  return {
+    services,
+    server,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      retention.start();
+      const addr = server.address() as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return { url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`, port: addr.port, host: addr.address };
+    },
+    async stop() {
+      live.stop();
+      await retention.stop();
+      for (const ws of [...seedWss.clients, ...graphqlWss.clients]) ws.close(1001, 'server shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 2000);
+      await closed;
+      clearTimeout(force);
+      await writer.drain();
+      await ticks.return?.();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * SQLite schema, versioned with `PRAGMA user_version`. Each migration runs once, in order,
+ * inside a transaction; a database from a newer version is refused, never altered.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // v1
+  `
+  CREATE TABLE interactions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    user_input TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    tools_used TEXT NOT NULL,
+    tool_names TEXT NOT NULL,
+    response_time_ms REAL NOT NULL,
+    success INTEGER NOT NULL,
+    error_type TEXT,
+    assistant TEXT,
+    version TEXT,
+    model TEXT,
+    user_id TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    feedback_score REAL,
+    metadata TEXT
+  );
+  CREATE INDEX interactions_ts ON interactions (ts);
+  CREATE INDEX interactions_session ON interactions (session_id, ts);
+
+  CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    first_ts INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
+    interactions INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    rt_sum REAL NOT NULL
+  );
+  CREATE INDEX sessions_last_ts ON sessions (last_ts);
+
+  CREATE TABLE rollup_minute (
+    minute INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    rt_sum REAL NOT NULL,
+    rt_max REAL NOT NULL,
+    hist BLOB NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL
+  );
+  CREATE TABLE rollup_intent (
+    minute INTEGER NOT NULL, intent TEXT NOT NULL,
+    count INTEGER NOT NULL, errors INTEGER NOT NULL, rt_sum REAL NOT NULL,
+    PRIMARY KEY (minute, intent)
+  ) WITHOUT ROWID;
+  CREATE TABLE rollup_tool (
+    minute INTEGER NOT NULL, tool TEXT NOT NULL,
+    calls INTEGER NOT NULL, errors INTEGER NOT NULL, duration_sum REAL NOT NULL, duration_n INTEGER NOT NULL,
+    PRIMARY KEY (minute, tool)
+  ) WITHOUT ROWID;
+  CREATE TABLE rollup_error (
+    minute INTEGER NOT NULL, error_type TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (minute, error_type)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    value REAL NOT NULL,
+    threshold REAL NOT NULL,
+    raised_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    delivery TEXT NOT NULL,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX alerts_raised_at ON alerts (raised_at);
+  `,
+];
+
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -1,0 +1,89 @@
+/**
+ * The storage interface. SQLite (embedded default) and PostgreSQL (scale-out) implement it;
+ * services above depend only on this file.
+ */
+import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
+import type { AlertFilter, AlertRecord } from '../model/alert.js';
+import type { Histogram } from '../model/histogram.js';
+
+/** Sums over a time range, read from per-minute roll-ups. */
+export interface Totals {
+  count: number;
+  errors: number;
+  responseTimeSum: number;
+  responseTimeMax: number;
+  histogram: Histogram;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface TimeBucket extends Totals {
+  /** Epoch ms of the bucket's start. */
+  start: number;
+}
+
+export interface IntentRow {
+  intent: string;
+  count: number;
+  errors: number;
+  responseTimeSum: number;
+}
+
+export interface ToolRow {
+  tool: string;
+  calls: number;
+  errors: number;
+  durationSum: number;
+  durationCount: number;
+}
+
+export interface ErrorTypeRow {
+  errorType: string;
+  count: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; refuses a database written by a newer version. */
+  migrate(): Promise<void>;
+  /**
+   * Stores records in one transaction and maintains the roll-ups. Resolves after commit with,
+   * per record, true when stored now or false when its id was already stored.
+   */
+  insertInteractions(records: readonly Interaction[]): Promise<boolean[]>;
+  getInteraction(id: string): Promise<Interaction | null>;
+  /** Newest first. */
+  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>>;
+  getSession(id: string): Promise<SessionSummary | null>;
+  /** Most recently active first. */
+  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>>;
+  totals(range: TimeRange): Promise<Totals>;
+  timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]>;
+  intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]>;
+  toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]>;
+  errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]>;
+  /** Sessions with activity at or after `since`. */
+  activeSessions(since: number): Promise<number>;
+
+  insertAlert(alert: AlertRecord): Promise<void>;
+  updateAlert(id: string, patch: Partial<Omit<AlertRecord, 'id'>>): Promise<AlertRecord | null>;
+  getAlert(id: string): Promise<AlertRecord | null>;
+  /** Newest first. */
+  listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>>;
+
+  /**
+   * Deletes at most `chunk` of the oldest interactions (and their roll-ups, sessions and
+   * alerts) older than `cutoff`; returns how many rows went, 0 when done.
+   */
+  deleteOlderThan(cutoff: number, chunk: number): Promise<number>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+export const MINUTE_MS = 60_000;

@@ -1,0 +1,98 @@
+import type { InteractionWire, ToolUseWire } from '@ai-monitor/schema';
+import type { InteractionRecord, RecordDefaults, ToolUse } from './types.js';
+
+/**
+ * The one place where the SDK's camelCase record becomes the wire's snake_case record.
+ * Values are passed through as given (the server validates and names the bad field); only
+ * `timestamp` (Date / epoch milliseconds → ISO-8601) and tool `error` (Error → message) are
+ * converted. A missing `timestamp` becomes `now`, so a record delivered late after an outage
+ * keeps the time it happened. Fields left undefined are omitted.
+ */
+export function toWireRecord(record: InteractionRecord, defaults: RecordDefaults = {}, now: Date = new Date()): InteractionWire {
+  const wire: Record<string, unknown> = {};
+  const put = (key: keyof InteractionWire, value: unknown): void => {
+    if (value !== undefined) wire[key] = value;
+  };
+  put('id', record.id);
+  put('session_id', record.sessionId ?? defaults.sessionId);
+  put('timestamp', toTimestamp(record.timestamp ?? now));
+  put('user_input', record.userInput);
+  put('intent', record.intent ?? defaults.intent);
+  put('tools_used', Array.isArray(record.toolsUsed) ? record.toolsUsed.map(toWireToolUse) : record.toolsUsed);
+  put('response_time_ms', record.responseTimeMs);
+  put('success', record.success);
+  put('error_type', record.errorType);
+  put('assistant', record.assistant ?? defaults.assistant);
+  put('version', record.version ?? defaults.version);
+  put('model', record.model ?? defaults.model);
+  put('user_id', record.userId ?? defaults.userId);
+  put('input_tokens', record.inputTokens);
+  put('output_tokens', record.outputTokens);
+  put('cost_usd', record.costUsd);
+  put('feedback_score', record.feedbackScore);
+  put('metadata', mergeMetadata(defaults.metadata, record.metadata));
+  return wire as unknown as InteractionWire;
+}
+
+export function toWireToolUse(use: ToolUse): ToolUseWire {
+  if (use === null || typeof use !== 'object') return use as unknown as ToolUseWire;
+  const wire: Record<string, unknown> = { tool: use.tool };
+  if (use.params !== undefined) wire.params = use.params;
+  if (use.durationMs !== undefined) wire.duration_ms = use.durationMs;
+  if (use.success !== undefined) wire.success = use.success;
+  if (use.error !== undefined) wire.error = use.error instanceof Error ? use.error.message || use.error.name : use.error;
+  return wire as unknown as ToolUseWire;
+}
+
+function toTimestamp(value: Date | string | number): string | number {
+  if (value instanceof Date) {
+    // An invalid Date is sent as is ("Invalid Date") so that the server rejects it by name.
+    return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // Epoch milliseconds, as Date.now() gives them.
+    const d = new Date(value);
+    return Number.isNaN(d.getTime()) ? value : d.toISOString();
+  }
+  return value;
+}
+
+function mergeMetadata(
+  base: Record<string, unknown> | null | undefined,
+  own: Record<string, unknown> | null | undefined,
+): Record<string, unknown> | null | undefined {
+  if (base && typeof base === 'object' && own && typeof own === 'object') return { ...base, ...own };
+  return own !== undefined ? own : base;
+}
+
+/** The type of a thrown value, for `errorType`: its `name`, or its constructor's name when `name` is the generic "Error". */
+export function errorTypeOf(err: unknown): string {
+  if (err === null || err === undefined) return 'UnknownError';
+  if (typeof err === 'object' || typeof err === 'function') {
+    const named = (err as { name?: unknown }).name;
+    const ctor = (err as { constructor?: { name?: unknown } }).constructor?.name;
+    const ctorName = typeof ctor === 'string' && ctor !== '' && ctor !== 'Object' ? ctor : undefined;
+    if (typeof named === 'string' && named !== '' && named !== 'Error') return named;
+    return ctorName ?? (typeof named === 'string' && named !== '' ? named : 'Error');
+  }
+  // A thrown primitive: "String", "Number", …
+  const boxed = (Object(err) as { constructor?: { name?: string } }).constructor?.name;
+  return boxed || typeof err;
+}
+
+/** JSON text of a value; falls back to replacing cycles and BigInts rather than throwing. */
+export function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v !== null && typeof v === 'object') {
+        if (seen.has(v)) return '[Circular]';
+        seen.add(v);
+      }
+      return v;
+    });
+  }
+}
