@@ -106,7 +106,7 @@ export function validateRecord(input: unknown, opts: ValidateOptions): Validatio
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, error: `record: expected an object, got ${describe(input)}` };
   }
-  const parsed = recordSchema.safeParse(input);
+  const parsed = recordSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return { ok: false, error: formatError(parsed.error, opts.naming) };
   const r = parsed.data;
   let timestamp = opts.now;

@@ -3,7 +3,7 @@
  * per-minute roll-ups merged at write time.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
@@ -38,8 +38,10 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
+  private readonly file: string;
 
   constructor(opts: SqliteStoreOptions) {
+    this.file = opts.file;
     if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
     try {
       this.db = new Database(opts.file, { readonly: opts.readonly ?? false, timeout: 5000 });
@@ -276,6 +278,8 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<boolean> {
+    // A deleted or moved database file still answers through the open handle; report it.
+    if (this.file !== ':memory:' && !existsSync(this.file)) return false;
     try {
       this.stmt('SELECT count(*) FROM sqlite_master').get();
       return true;

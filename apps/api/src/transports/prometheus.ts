@@ -14,7 +14,7 @@ export function createPromMetrics(
   connectionCounts: () => { seed: number; graphql: number },
 ): PromMetrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'ai_monitor_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'ai_monitor_' });
   for (const outcome of ['accepted', 'rejected'] as const) {
     new client.Counter({
       name: `ai_monitor_ingest_${outcome}_total`,
