@@ -1,0 +1,78 @@
+/**
+ * Shares one subscription execution among every subscriber of the same operation: a hundred
+ * dashboards watching `interactionRecorded` cost one resolver run per event, not a hundred.
+ * Each subscriber reads from its own bounded buffer; a subscriber that falls behind loses its
+ * oldest events rather than growing the server's memory.
+ */
+import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+
+type Result = ExecutionResult;
+export type SubscriptionSource = AsyncIterableIterator<Result> | Result;
+
+/** Events a subscriber may lag behind before its oldest ones are dropped. */
+export const SUBSCRIBER_BUFFER = 1024;
+
+interface Hub {
+  listeners: Set<(r: Result) => void>;
+  closers: Set<() => void>;
+  source: AsyncIterableIterator<Result>;
+}
+
+function isAsyncIterable(v: SubscriptionSource): v is AsyncIterableIterator<Result> {
+  return typeof (v as AsyncIterableIterator<Result>)[Symbol.asyncIterator] === 'function';
+}
+
+export class SubscriptionMulticast {
+  private readonly hubs = new Map<string, Hub>();
+
+  /** Number of distinct shared executions (for metrics and tests). */
+  get size(): number {
+    return this.hubs.size;
+  }
+
+  /**
+   * Joins the shared execution for `key`, starting it with `start` when it is the first.
+   * `key` must capture everything the result depends on: document, variables and caller rights.
+   */
+  async subscribe(key: string, start: () => Promise<SubscriptionSource> | SubscriptionSource): Promise<SubscriptionSource> {
+    let hub = this.hubs.get(key);
+    if (!hub) {
+      const source = await start();
+      if (!isAsyncIterable(source)) return source;
+      hub = this.hubs.get(key);
+      if (hub) void source.return?.();
+      else hub = this.open(key, source);
+    }
+    return this.attach(key, hub);
+  }
+
+  private open(key: string, source: AsyncIterableIterator<Result>): Hub {
+    const hub: Hub = { listeners: new Set(), closers: new Set(), source };
+    this.hubs.set(key, hub);
+    void (async () => {
+      try {
+        for await (const result of source) for (const listener of hub.listeners) listener(result);
+      } finally {
+        if (this.hubs.get(key) === hub) this.hubs.delete(key);
+        for (const close of hub.closers) close();
+      }
+    })();
+    return hub;
+  }
+
+  private attach(key: string, hub: Hub): AsyncIterableIterator<Result> {
+    return new Repeater<Result>(async (push, stop) => {
+      const listener = (r: Result): void => void push(r);
+      hub.listeners.add(listener);
+      hub.closers.add(stop);
+      await stop;
+      hub.listeners.delete(listener);
+      hub.closers.delete(stop);
+      if (hub.listeners.size === 0 && this.hubs.get(key) === hub) {
+        this.hubs.delete(key);
+        await hub.source.return?.();
+      }
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  }
+}

@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: measures PRODUCT.md section 9 on this machine and prints each figure beside
+ * its goal and beside a raw better-sqlite3 baseline of the same rows in the same run.
+ * Sizes scale with BENCH_SCALE (default 1); BENCH_STORED_ROWS sets the large-database size.
+ * Loopback only; every loop is bounded.
+ */
+import http from 'node:http';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import Database from 'better-sqlite3';
+import { ROOT, fmt, makeRecord, percentile, printTable, row, rssOf, startServer, tempDir } from './lib.mjs';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
+const n = (x) => Math.max(1, Math.round(x * SCALE));
+/** BENCH_ONLY=seed,graphql,fanout,query,postgres runs a subset. */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (part) => !ONLY || ONLY.has(part);
+const rows = [];
+const log = (msg) => console.error(`bench: ${msg}`);
+
+/** Raw better-sqlite3: the same rows, same columns, prepared insert, 1,000 per transaction. */
+function rawBaseline(count) {
+  const dir = tempDir();
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE t (seq INTEGER PRIMARY KEY, id TEXT UNIQUE, session_id TEXT, ts INTEGER, user_input TEXT, intent TEXT,
+    tools_used TEXT, response_time_ms REAL, success INTEGER, error_type TEXT)`);
+  const ins = db.prepare('INSERT INTO t (id, session_id, ts, user_input, intent, tools_used, response_time_ms, success, error_type) VALUES (?,?,?,?,?,?,?,?,?)');
+  const tx = db.transaction((batch) => {
+    for (const r of batch) ins.run(r.id, r.session_id, Date.parse(r.timestamp), r.user_input, r.intent, JSON.stringify(r.tools_used), r.response_time_ms, r.success ? 1 : 0, r.error_type);
+  });
+  const records = Array.from({ length: count }, (_, i) => ({ ...makeRecord(i), id: `raw-${i}` }));
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += 1000) tx(records.slice(i, i + 1000));
+  const rate = count / ((performance.now() - t0) / 1000);
+  db.close();
+  return rate;
+}
+
+function connectSeed(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}/`);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** Seed socket, one connection, `perMessage` records per message, `window` messages in flight. */
+async function seedIngest(server, total, perMessage, window) {
+  const ws = await connectSeed(server.wsUrl);
+  const messages = [];
+  for (let i = 0; i < total; i += perMessage) {
+    const data = Array.from({ length: Math.min(perMessage, total - i) }, (_, k) => makeRecord(i + k));
+    messages.push(JSON.stringify(perMessage === 1 ? { type: 'metrics', data: data[0] } : { type: 'metrics_batch', data }));
+  }
+  let sent = 0;
+  let acked = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const t0 = performance.now();
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.type !== 'ack') throw new Error(`unexpected reply ${d}`);
+    acked += m.accepted;
+    if (sent < messages.length) ws.send(messages[sent++]);
+    if (acked >= total) done();
+  });
+  while (sent < Math.min(window, messages.length)) ws.send(messages[sent++]);
+  await finished;
+  const rate = total / ((performance.now() - t0) / 1000);
+  ws.close();
+  return rate;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+function postJson(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function toInput(r) {
+  return {
+    sessionId: r.session_id, timestamp: r.timestamp, userInput: r.user_input, intent: r.intent,
+    toolsUsed: r.tools_used.map((t) => ({ tool: t.tool, params: t.params, durationMs: t.duration_ms })),
+    responseTimeMs: r.response_time_ms, success: r.success, errorType: r.error_type,
+  };
+}
+
+/** Runs `requests` bodies with `concurrency` workers; returns elapsed seconds. */
+async function runRequests(url, bodies, concurrency) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const res = await postJson(url, body);
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+    }
+  }));
+  return (performance.now() - t0) / 1000;
+}
+
+async function graphqlBatch(server, total) {
+  const query = 'mutation ($inputs: [InteractionInput!]!) { recordInteractions(inputs: $inputs) { acceptedCount } }';
+  const bodies = [];
+  for (let i = 0; i < total; i += 100) bodies.push(JSON.stringify({ query, variables: { inputs: Array.from({ length: 100 }, (_, k) => toInput(makeRecord(i + k))) } }));
+  const seconds = await runRequests(`${server.url}/graphql`, bodies, 8);
+  return (bodies.length * 100) / seconds;
+}
+
+async function graphqlSingle(server, total) {
+  const query = 'mutation ($input: InteractionInput!) { recordInteraction(input: $input) { id } }';
+  const bodies = Array.from({ length: total }, (_, i) => JSON.stringify({ query, variables: { input: toInput(makeRecord(i)) } }));
+  const seconds = await runRequests(`${server.url}/graphql`, bodies, 32);
+  return total / seconds;
+}
+
+/** 100 subscribers; 1,000 interactions/s through the seed socket; latency from ack to event. */
+async function fanoutLatency(server, subscribers, rate, seconds) {
+  const clients = [];
+  const ackAt = new Map();
+  const latencies = [];
+  let received = 0;
+  for (let s = 0; s < subscribers; s++) {
+    const client = createClient({ url: `${server.wsUrl}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+    clients.push(client);
+    client.subscribe({ query: 'subscription { interactionRecorded { id } }' }, {
+      next: ({ data }) => {
+        const at = ackAt.get(data.interactionRecorded.id);
+        // Events may arrive before the ack reaches the sender: count those as 0.
+        latencies.push(at === undefined ? { id: data.interactionRecorded.id, t: performance.now() } : Math.max(0, performance.now() - at));
+        received++;
+      },
+      error: (e) => log(`subscriber error ${JSON.stringify(e)}`),
+      complete: () => {},
+    });
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  const ws = await connectSeed(server.wsUrl);
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    for (const id of m.ids ?? []) ackAt.set(id, performance.now());
+  });
+  const total = rate * seconds;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    ws.send(JSON.stringify({ type: 'metrics', data: { ...makeRecord(i), id: `fan-${i}` } }));
+  }
+  const deadline = performance.now() + 15_000;
+  while (received < total * subscribers && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const values = latencies.map((l) => (typeof l === 'number' ? l : Math.max(0, l.t - (ackAt.get(l.id) ?? l.t)))).sort((a, b) => a - b);
+  ws.close();
+  await Promise.all(clients.map((c) => c.dispose()));
+  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), received, expected: total * subscribers };
+}
+
+/** Writes `count` interactions spread over 7 days straight through the store (with roll-ups). */
+async function populate(dataDir, count) {
+  const { SqliteStore } = await import(join(ROOT, 'apps/api/dist/store/sqlite.js'));
+  const { validateRecord } = await import(join(ROOT, 'apps/api/dist/ingest/validate.js'));
+  const store = new SqliteStore({ file: join(dataDir, 'realtime_monitoring.db') });
+  await store.migrate();
+  const now = Date.now();
+  const span = 7 * 86_400_000;
+  const batch = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += batch) {
+    const records = [];
+    for (let k = i; k < Math.min(count, i + batch); k++) {
+      const at = now - span + Math.floor((k / count) * span);
+      const v = validateRecord({ ...makeRecord(k, at), id: `pop-${k}` }, { userInputMaxLength: 200, naming: 'snake', now });
+      records.push(v.record);
+    }
+    await store.insertInteractions(records);
+    if ((i / batch) % 25 === 0) log(`populated ${fmt(i + records.length)} / ${fmt(count)}`);
+  }
+  await store.close();
+  return count / ((performance.now() - t0) / 1000);
+}
+
+async function queryLatency(server, query, iterations) {
+  const body = JSON.stringify({ query });
+  const times = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    const res = await postJson(`${server.url}/graphql`, body);
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return percentile(times, 0.95);
+}
+
+async function subscribersMemory(server, count) {
+  const clients = [];
+  for (let i = 0; i < count; i++) {
+    const c = createClient({ url: `${server.wsUrl}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+    c.subscribe({ query: 'subscription { metricsUpdated { count p95 } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    clients.push(c);
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  // Some traffic so the subscriptions are exercised.
+  await seedIngest(server, 20_000, 500, 4);
+  await new Promise((r) => setTimeout(r, 2000));
+  const rss = await rssOf(server.pid);
+  await Promise.all(clients.map((c) => c.dispose()));
+  return rss;
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'apps/api/dist/cli.js'))) throw new Error('build first: npm run build');
+  log(`scale ${SCALE}, large database ${fmt(STORED_ROWS)} rows`);
+
+  const rawRate = rawBaseline(n(200_000));
+  const baseline = `raw better-sqlite3 ${fmt(rawRate)}/s`;
+  const ratio = (rate) => `${baseline} (×${(rate / rawRate).toFixed(2)})`;
+
+  let server = await startServer();
+  let seedBatch = NaN;
+  if (want('seed')) {
+    log('seed socket, batches');
+    seedBatch = await seedIngest(server, n(300_000), 500, 4);
+    rows.push(row('seed WebSocket, one connection, batches of 500', seedBatch, 'interactions/s', 50_000, 'higher', ratio(seedBatch)));
+    log('seed socket, one message per interaction');
+    const seedSingle = await seedIngest(server, n(100_000), 1, 2000);
+    rows.push(row('seed WebSocket, one message per interaction', seedSingle, 'interactions/s', 20_000, 'higher', ratio(seedSingle)));
+  }
+  if (want('graphql')) {
+    log('GraphQL recordInteractions');
+    const gBatch = await graphqlBatch(server, n(100_000));
+    rows.push(row('GraphQL recordInteractions, 100 per request', gBatch, 'interactions/s', 30_000, 'higher', ratio(gBatch)));
+    log('GraphQL recordInteraction');
+    const gSingle = await graphqlSingle(server, n(20_000));
+    rows.push(row('GraphQL recordInteraction, one per request', gSingle, 'requests/s', 3_000, 'higher', ratio(gSingle)));
+  }
+  if (want('fanout')) {
+    log('fan-out latency');
+    const fan = await fanoutLatency(server, 100, 1000, Math.max(3, Math.round(10 * SCALE)));
+    rows.push(row(`ack → interactionRecorded p99, 100 subscribers, 1,000/s (${fmt(fan.received)}/${fmt(fan.expected)} delivered)`, fan.p99, 'ms', 50, 'lower'));
+  }
+  await server.stop();
+  if (want('query')) await largeDatabase();
+
+  const pgBench = join(ROOT, 'tests/bench/postgres.mjs');
+  if (want('postgres') && existsSync(pgBench) && process.env.BENCH_SKIP_POSTGRES !== '1') {
+    try {
+      const pg = await import(pgBench);
+      if (typeof pg.runPostgresBenchmarks === 'function') rows.push(...(await pg.runPostgresBenchmarks({ scale: SCALE, row, log })));
+    } catch (err) {
+      log(`PostgreSQL benchmarks skipped: ${err.message}`);
+    }
+  }
+
+  if (Number.isFinite(seedBatch)) rows.push(row('ratio: seed batch ingest / raw better-sqlite3 insert', seedBatch / rawRate, '×', undefined));
+  console.log('');
+  printTable(rows);
+}
+
+async function largeDatabase() {
+  log(`populating ${fmt(STORED_ROWS)} interactions`);
+  const dataDir = tempDir();
+  const popRate = await populate(dataDir, STORED_ROWS);
+  log(`populated at ${fmt(popRate)}/s`);
+  const server = await startServer({ dataDir });
+  const metricsP95 = await queryLatency(server, '{ metrics(window: "24h") { count errorRate p50 p95 p99 throughputPerSecond activeSessions } }', 200);
+  rows.push(row(`metrics over 24 h, ${fmt(STORED_ROWS)} stored, p95`, metricsP95, 'ms', 50, 'lower'));
+  const tsP95 = await queryLatency(server, '{ timeseries(window: "24h", bucket: "5m") { start count errorRate p50 p95 p99 } }', 200);
+  rows.push(row(`timeseries over 24 h (5 min buckets), ${fmt(STORED_ROWS)} stored, p95`, tsP95, 'ms', 50, 'lower'));
+  log('memory with 1,000 subscribers');
+  const rss = await subscribersMemory(server, 1000);
+  rows.push(row(`server RSS, ${fmt(STORED_ROWS)} stored, 1,000 subscribers`, rss / 1024 / 1024, 'MB', 200, 'lower'));
+  await server.stop();
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
