@@ -45,7 +45,9 @@ COPY apps/api/package.json apps/api/
 COPY apps/web/package.json apps/web/
 RUN npm ci
 
-# Sources, then the build of every workspace (schema, client, api, web).
+# Sources, then the build of every workspace (schema, client, api, web); then dev dependencies
+# are pruned in place, and better-sqlite3's C sources and object files (about 25 MB) are
+# dropped, keeping only its compiled better_sqlite3.node.
 COPY turbo.json tsconfig.base.json ./
 COPY packages/ packages/
 COPY apps/ apps/
@@ -53,6 +55,9 @@ RUN npx turbo run build --output-logs=errors-only \
  && test -f apps/api/dist/cli.js \
  && test -d apps/web/build \
  && npm prune --omit=dev \
+ && (cd node_modules/better-sqlite3 \
+     && rm -rf deps src build/deps build/Release/obj build/Release/obj.target build/Release/.deps \
+               build/Release/test_extension.node build/Release/*.a) \
  && node -e "new (require('better-sqlite3'))(':memory:').close()"
 
 # --------------------------------------------------------------------------------------------

@@ -147,6 +147,10 @@ elif command -v sqlite3 >/dev/null 2>&1; then
     rm -f -- "$partial"
     die "$EXIT_FAILED" "sqlite3 .backup of $db_file failed"
   fi
+  # A copy of a WAL database is marked WAL; mark it rollback-journal so opening the backup
+  # (to inspect or verify it) leaves no -wal / -shm files beside it.
+  sqlite3 -bail "$partial" 'PRAGMA journal_mode=DELETE;' >/dev/null ||
+    { rm -f -- "$partial"; die "$EXIT_FAILED" "could not finalise $partial"; }
   mv -f -- "$partial" "$target"
   find "$backup_dir" -maxdepth 1 -type f -name 'backup_*.db' -mtime "+$keep_days" -print -delete |
     while IFS= read -r old; do log "deleted old backup $old"; done
@@ -154,9 +158,14 @@ else
   die "$EXIT_NO_TOOL" "neither the ai-monitor CLI nor sqlite3 is available (install sqlite3, or build the CLI)"
 fi
 
-# Verify the copy when sqlite3 is at hand.
+# Verify the copy when sqlite3 is at hand ("immutable" opens it without creating side files).
 if command -v sqlite3 >/dev/null 2>&1; then
-  check="$(sqlite3 -readonly "$target" 'PRAGMA quick_check;' 2>&1 || true)"
+  if [[ "$target" == *[?#%]* ]]; then
+    check="$(sqlite3 -readonly "$target" 'PRAGMA quick_check;' 2>&1 || true)"
+  else
+    target_abs="$(cd -- "$(dirname -- "$target")" && pwd)/$(basename -- "$target")"
+    check="$(sqlite3 "file:$target_abs?immutable=1" 'PRAGMA quick_check;' 2>&1 || true)"
+  fi
   [[ "$check" == "ok" ]] || die "$EXIT_FAILED" "backup $target failed its integrity check: $check"
 fi
 
