@@ -44,6 +44,8 @@ OPTIONAL_FIELDS = (
     "metadata",
 )
 
+_LABEL_FIELDS = ("assistant", "version", "model")
+
 _live_clients = weakref.WeakSet()  # type: weakref.WeakSet
 _live_lock = threading.Lock()
 
@@ -73,6 +75,18 @@ def _truncate(text: Any, limit: int) -> str:
     if limit is not None and limit >= 0 and len(text) > limit:
         return text[:limit]
     return text
+
+
+#: Labels longer than this are cut (the server refuses longer ones, and losing a whole record
+#: to a long error name would be worse).
+MAX_LABEL = 200
+MAX_TOOL_ERROR = 2000
+
+
+def _label(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    return _truncate(value, MAX_LABEL)
 
 
 def _to_ms(value: Any) -> Any:
@@ -121,6 +135,8 @@ def _normalize_tools(tools: Any) -> List[Dict[str, Any]]:
         entry = dict(item)
         if "tool" not in entry and "name" in entry:
             entry["tool"] = entry.pop("name")
+        if isinstance(entry.get("tool"), str):
+            entry["tool"] = _truncate(entry["tool"], MAX_LABEL)
         params = entry.get("params")
         if params is None:
             entry["params"] = {}
@@ -133,6 +149,8 @@ def _normalize_tools(tools: Any) -> List[Dict[str, Any]]:
             entry["duration_ms"] = _to_ms(entry["duration_ms"])
         if "error" in entry and isinstance(entry["error"], BaseException):
             entry["error"] = _exception_text(entry["error"])
+        if isinstance(entry.get("error"), str):
+            entry["error"] = _truncate(entry["error"], MAX_TOOL_ERROR)
         out.append(entry)
     return out
 
@@ -221,7 +239,7 @@ class AIMonitorClient(object):
         for key, value in (("assistant", assistant), ("version", version), ("model", model),
                            ("user_id", user_id)):
             if value is not None:
-                self.defaults[key] = value
+                self.defaults[key] = _label(value) if key in _LABEL_FIELDS else value
         self.connected = False
         self._flush_at_exit = bool(flush_at_exit)
         self._exit_timeout = float(exit_timeout)
@@ -346,7 +364,7 @@ class AIMonitorClient(object):
             utc_now_naive_iso() if timestamp is None else format_timestamp(timestamp)
         )
         record["user_input"] = _truncate(user_input, self.max_user_input)
-        record["intent"] = "unknown" if intent is None else str(intent)
+        record["intent"] = "unknown" if intent is None else _label(intent)
         record["tools_used"] = _normalize_tools(tools_used)
         record["response_time_ms"] = _to_ms(response_time)
         record["success"] = success if isinstance(success, bool) else bool(success)
@@ -354,7 +372,7 @@ class AIMonitorClient(object):
             error_type = error_type.__name__
         elif isinstance(error_type, BaseException):
             error_type = type(error_type).__name__
-        record["error_type"] = None if error_type is None else str(error_type)
+        record["error_type"] = _label(error_type)
 
         for key, value in self.defaults.items():
             record[key] = value
@@ -362,7 +380,7 @@ class AIMonitorClient(object):
         for key, value in fields.items():
             if key in OPTIONAL_FIELDS:
                 if value is not None:
-                    record[key] = value
+                    record[key] = _label(value) if key in _LABEL_FIELDS else value
                 else:
                     record.pop(key, None)
             else:

@@ -33,16 +33,18 @@ HEALTH_PATH = "/health"
 _Entry = Tuple[int, Optional[str], str]
 
 _BODY_PREFIX = b'{"data":['
+_CUT_ERRORS = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
+_CUT_PREFIX = "connection cut: "
 _BODY_SUFFIX = b"]}"
 
 
 class _Outcome(object):
     """What the sender learnt from one request."""
 
-    __slots__ = ("kind", "accepted", "rejected", "keep", "reason", "retry_after", "status")
+    __slots__ = ("kind", "accepted", "rejected", "keep", "reason", "retry_after", "status", "reset")
 
     def __init__(self, kind, accepted=0, rejected=None, keep=None, reason="", retry_after=None,
-                 status=None):
+                 status=None, reset=False):
         # kind: "done"    - the whole batch is settled (accepted and/or rejected);
         #       "partial" - records at `rejected` indices are invalid, the others (`keep`) were
         #                   not stored and are sent again;
@@ -56,6 +58,9 @@ class _Outcome(object):
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
+        # The connection was cut mid-request (reset, broken pipe): some servers and proxies
+        # answer an oversized body that way instead of with 413.
+        self.reset = reset
 
 
 class Transport(object):
@@ -327,7 +332,8 @@ class Transport(object):
         status, data, headers, error = self._request("POST", self.ingest_url, body)
         self.requests += 1
         if status is None:
-            return _Outcome("retry", reason=error or "request failed")
+            return _Outcome("retry", reason=error or "request failed",
+                            reset=bool(error) and error.startswith(_CUT_PREFIX))
         reply = parse_json(data) if data else None
         if 200 <= status < 300:
             accepted = len(batch)
@@ -383,6 +389,8 @@ class Transport(object):
                 delay = max(delay, min(outcome.retry_after, self.retry_max_delay))
             self._next_attempt = time.monotonic() + delay
             self._batch_deadline = 0.0  # send as soon as the back-off ends
+            if outcome.reset and len(batch) > 1:
+                self._batch_limit = max(1, len(batch) // 2)
             if self.server_reachable is not False:
                 self.log.warning(
                     "ai-monitor: cannot deliver to %s (%s); keeping %d record(s) buffered and retrying",
@@ -466,7 +474,12 @@ class Transport(object):
                 data = b""
             return exc.code, data or b"", exc.headers, None
         except urllib.error.URLError as exc:
-            return None, b"", None, "%s" % (exc.reason,)
+            reason = exc.reason
+            if isinstance(reason, _CUT_ERRORS):
+                return None, b"", None, "%s%s: %s" % (_CUT_PREFIX, type(reason).__name__, reason)
+            return None, b"", None, "%s" % (reason,)
+        except _CUT_ERRORS as exc:
+            return None, b"", None, "%s%s: %s" % (_CUT_PREFIX, type(exc).__name__, exc)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             return None, b"", None, "%s: %s" % (type(exc).__name__, exc)
 

@@ -73,11 +73,12 @@ class ServerProcess(object):
     """The real ai-monitor server on 127.0.0.1, in its own data directory."""
 
     def __init__(self, data_dir: Optional[str] = None, port: int = 0,
-                 env: Optional[Dict[str, str]] = None) -> None:
+                 env: Optional[Dict[str, str]] = None, token: Optional[str] = None) -> None:
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="ai-monitor-pytest-")
         self.port = port
         self.extra_env = env or {}
+        self.token = token  # sent with GraphQL queries when the server requires one
         self.proc = None  # type: Optional[subprocess.Popen]
         self.lines = []  # type: List[str]
         self._ready = threading.Event()
@@ -161,6 +162,8 @@ class ServerProcess(object):
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
             hdrs["Content-Type"] = "application/json"
+        if self.token:
+            hdrs["Authorization"] = "Bearer " + self.token
         hdrs.update(headers or {})
         req = urllib.request.Request(self.base + path, data=data, headers=hdrs, method=method)
         try:
@@ -224,8 +227,6 @@ class SharedServerTestCase(unittest.TestCase):
             cls.server.cleanup()
 
     def make_client(self, server_url: Optional[str] = None, **kwargs: Any):
-        from ai_monitor_client import AIMonitorClient
-
         return make_client(self, server_url or self.server.ws_url, **kwargs)
 
 

@@ -173,7 +173,11 @@ class _Stub(object):
                 raw = self.rfile.read(n)
                 records = json.loads(raw.decode("utf-8"))["data"]
                 stub.requests.append((dict(self.headers), records, len(raw)))
-                status, body = stub.handler(records, len(raw), len(stub.requests))
+                reply = stub.handler(records, len(raw), len(stub.requests))
+                if reply is None:  # hang up without answering
+                    self.close_connection = True
+                    return
+                status, body = reply
                 data = json.dumps(body).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -224,6 +228,17 @@ class TransportStubTest(unittest.TestCase):
         self.assertEqual(sorted(delivered), sorted("q%d" % i for i in range(40)))
         self.assertEqual(c.sent, 40)
         self.assertEqual(c.rejected, 0)
+
+    def test_connection_cut_on_large_bodies_shrinks_batches(self):
+        def handler(records, size, count):
+            return None if len(records) > 4 else _ok(records)
+
+        s = self.stub(handler)
+        c = make_client(self, "ws://127.0.0.1:%d" % s.port, flush_interval=10)
+        self.log_n(c, 20)
+        self.assertTrue(c.flush(20), c.stats())
+        self.assertEqual(c.sent, 20)
+        self.assertIn("connection cut", c.stats()["last_error"])
 
     def test_400_with_rejected_and_undetailed_400(self):
         def handler(records, size, count):
