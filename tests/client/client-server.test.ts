@@ -225,6 +225,29 @@ describe('TypeScript SDK against the real server', () => {
     expect(inputsOf(nodes)).toEqual(range(0, 600));
   });
 
+  it('stores a batch once when its reply is lost and it is re-sent', async () => {
+    const server = await serve();
+    let calls = 0;
+    // The server commits the batch, but the client never sees the reply (connection dropped).
+    const lossyFetch: typeof fetch = async (input, init) => {
+      calls++;
+      const res = await fetch(input, init);
+      if (calls % 2 === 1) {
+        await res.text();
+        throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
+      }
+      return res;
+    };
+    const { c } = client({ url: server.url, fetch: lossyFetch, initialBackoffMs: 10 });
+    for (let i = 0; i < 300; i++) c.logInteraction(rec(i));
+    await c.flush();
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(c.stats()).toMatchObject({ buffered: 0, sent: 300, dropped: 0 });
+    const nodes = await waitForCount(server, 300);
+    expect(nodes).toHaveLength(300);
+    expect(inputsOf(nodes)).toEqual(range(0, 300));
+  });
+
   it('counts overflow in dropped and delivers the newest records of a full buffer', async () => {
     const port = await freePort();
     const { c, errors } = client({ url: `http://127.0.0.1:${port}`, maxBufferSize: 50 });

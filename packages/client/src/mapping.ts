@@ -1,12 +1,18 @@
 import type { InteractionWire, ToolUseWire } from '@ai-monitor/schema';
 import type { InteractionRecord, RecordDefaults, ToolUse } from './types.js';
 
+/** The server keeps at most this many characters of a tool's error; longer text would refuse the record. */
+const MAX_TOOL_ERROR = 2000;
+/** The server's limit for labels such as `error_type`. */
+const MAX_LABEL = 200;
+
 /**
  * The one place where the SDK's camelCase record becomes the wire's snake_case record.
  * Values are passed through as given (the server validates and names the bad field); only
  * `timestamp` (Date / epoch milliseconds → ISO-8601) and tool `error` (Error → message) are
- * converted. A missing `timestamp` becomes `now`, so a record delivered late after an outage
- * keeps the time it happened. Fields left undefined are omitted.
+ * converted, and a tool's error text is cut to 2,000 characters (the server's limit). A
+ * missing `timestamp` becomes `now`, so a record delivered late after an outage keeps the
+ * time it happened. Fields left undefined are omitted.
  */
 export function toWireRecord(record: InteractionRecord, defaults: RecordDefaults = {}, now: Date = new Date()): InteractionWire {
   const wire: Record<string, unknown> = {};
@@ -40,7 +46,10 @@ export function toWireToolUse(use: ToolUse): ToolUseWire {
   if (use.params !== undefined) wire.params = use.params;
   if (use.durationMs !== undefined) wire.duration_ms = use.durationMs;
   if (use.success !== undefined) wire.success = use.success;
-  if (use.error !== undefined) wire.error = use.error instanceof Error ? use.error.message || use.error.name : use.error;
+  if (use.error !== undefined) {
+    const text = use.error instanceof Error ? use.error.message || use.error.name : use.error;
+    wire.error = typeof text === 'string' && text.length > MAX_TOOL_ERROR ? text.slice(0, MAX_TOOL_ERROR) : text;
+  }
   return wire as unknown as ToolUseWire;
 }
 
@@ -67,6 +76,10 @@ function mergeMetadata(
 
 /** The type of a thrown value, for `errorType`: its `name`, or its constructor's name when `name` is the generic "Error". */
 export function errorTypeOf(err: unknown): string {
+  return errorTypeName(err).slice(0, MAX_LABEL);
+}
+
+function errorTypeName(err: unknown): string {
   if (err === null || err === undefined) return 'UnknownError';
   if (typeof err === 'object' || typeof err === 'function') {
     const named = (err as { name?: unknown }).name;
