@@ -1,0 +1,97 @@
+/**
+ * graphql-ws on `ws` sockets. Like graphql-ws's own `useServer`, but a send does not wait for
+ * the socket's write callback: waiting serialises every subscriber behind one write per event
+ * loop turn, which caps fan-out far below what the sockets can carry. Instead, a subscriber
+ * whose unsent backlog passes `maxBufferedBytes` is closed (4008), so a client that stops
+ * reading cannot grow the server's memory; graphql-ws clients reconnect and re-query.
+ */
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../log/logger.js';
+
+export interface Extra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+export interface SocketOptions {
+  logger: Logger;
+  /** Ping interval; a client that does not answer within it is dropped. */
+  keepAliveMs?: number;
+  /** Unsent bytes a subscriber may accumulate before it is closed as too slow. */
+  maxBufferedBytes?: number;
+}
+
+export const SLOW_CONSUMER_CLOSE = 4008;
+
+/**
+ * Holds a socket's writes until the end of this tick, so the many messages one commit fans
+ * out to a subscriber leave in one system call instead of one each.
+ */
+function corkUntilNextTick(socket: WebSocket): void {
+  const raw = (socket as unknown as { _socket?: import('node:net').Socket })._socket;
+  if (!raw || raw.writableCorked > 0) return;
+  raw.cork();
+  process.nextTick(() => raw.uncork());
+}
+
+export function serveGraphqlWs(
+  options: ServerOptions<Record<string, unknown> | undefined, Extra>,
+  wss: WebSocketServer,
+  opts: SocketOptions,
+): { dispose(): Promise<void> } {
+  const server = makeServer(options);
+  const keepAlive = opts.keepAliveMs ?? 12_000;
+  const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  wss.options.handleProtocols = handleProtocols;
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.once('error', (err) => {
+      opts.logger.warn({ err }, 'graphql-ws socket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const ping = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      const deadline = setTimeout(() => socket.terminate(), keepAlive);
+      socket.once('pong', () => clearTimeout(deadline));
+      socket.ping();
+    }, keepAlive);
+
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount > maxBuffered) {
+            opts.logger.warn({ buffered: socket.bufferedAmount }, 'closing a graphql-ws subscriber that does not read');
+            socket.close(SLOW_CONSUMER_CLOSE, 'slow consumer: too many unsent messages');
+            return;
+          }
+          corkUntilNextTick(socket);
+          socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', (event) => {
+            cb(String(event)).catch((err: unknown) => {
+              opts.logger.error({ err }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket, request },
+    );
+
+    socket.once('close', (code, reason) => {
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    async dispose() {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+    },
+  };
+}
