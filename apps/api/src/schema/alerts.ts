@@ -1,0 +1,198 @@
+/** Alerts: the list with acknowledge, the settings editor and the live alert subscriptions. */
+import { GraphQLError } from 'graphql';
+import { ALERT_KINDS } from '@ai-monitor/schema';
+import { builder } from './builder.js';
+import type { Context } from './context.js';
+import type { AlertRecord, DeliveryOutcome } from '../model/alert.js';
+import { asStoreUserError, pageSize, toConnection } from './interaction.js';
+import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
+import type { AlertSummary } from '../alerts/service.js';
+
+const AlertKindRef = builder.enumType('AlertKind', {
+  description: 'high_error_rate: failed / total over the window above error_rate_threshold (percent). ' +
+    'slow_response: the window p95 above response_time_threshold (ms). ' +
+    'consecutive_errors: that many failures in a row.',
+  values: ALERT_KINDS,
+});
+
+const AlertStatusRef = builder.enumType('AlertStatus', { values: ['open', 'resolved'] as const });
+
+const AlertDeliveryRef = builder.objectRef<DeliveryOutcome>('AlertDelivery').implement({
+  description: 'The outcome of notifying one channel about an alert.',
+  fields: (t) => ({
+    channel: t.exposeString('channel', { description: '"webhook" or "email".', nullable: false }),
+    ok: t.exposeBoolean('ok', { nullable: false }),
+    attempts: t.exposeInt('attempts', { description: '0 when it was not sent (see detail).', nullable: false }),
+    at: t.field({ type: 'DateTime', resolve: (d) => d.at, nullable: false }),
+    detail: t.exposeString('detail', { description: 'HTTP status or SMTP response, or why it failed.', nullable: false }),
+  }),
+});
+
+export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
+  description: 'An alert raised when a rule of alert_config.json held.',
+  fields: (t) => ({
+    id: t.exposeID('id', { nullable: false }),
+    kind: t.field({ type: AlertKindRef, resolve: (a) => a.kind, nullable: false }),
+    status: t.field({ type: AlertStatusRef, resolve: (a) => a.status, nullable: false }),
+    message: t.exposeString('message', { nullable: false }),
+    value: t.exposeFloat('value', { description: 'The observed value: percent, ms or a count, as the threshold.', nullable: false }),
+    threshold: t.exposeFloat('threshold', { nullable: false }),
+    raisedAt: t.field({ type: 'DateTime', resolve: (a) => a.raisedAt, nullable: false }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.resolvedAt }),
+    acknowledged: t.boolean({ resolve: (a) => a.acknowledgedAt !== null, nullable: false }),
+    acknowledgedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.acknowledgedAt }),
+    acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
+    delivery: t.field({ type: [AlertDeliveryRef], resolve: (a) => a.delivery, nullable: false }),
+    details: t.field({ type: 'JSONObject', resolve: (a) => a.details, nullable: false }),
+  }),
+});
+
+interface AlertConfigView {
+  settings: AlertSettings;
+  smtpConfigured: boolean;
+}
+
+const AlertConfigRef = builder.objectRef<AlertConfigView>('AlertConfig').implement({
+  description: 'The settings of alert_config.json (the same fields, in camelCase, with the same units).',
+  fields: (t) => ({
+    errorRateThreshold: t.float({ description: 'Percent.', resolve: (c) => c.settings.error_rate_threshold, nullable: false }),
+    responseTimeThreshold: t.float({ description: 'Milliseconds (window p95).', resolve: (c) => c.settings.response_time_threshold, nullable: false }),
+    consecutiveErrorsThreshold: t.int({ resolve: (c) => c.settings.consecutive_errors_threshold, nullable: false }),
+    alertCooldownMinutes: t.float({ resolve: (c) => c.settings.alert_cooldown_minutes, nullable: false }),
+    enabled: t.boolean({ resolve: (c) => c.settings.enabled, nullable: false }),
+    webhookUrl: t.string({ nullable: true, resolve: (c) => c.settings.webhook_url }),
+    emailNotifications: t.boolean({ resolve: (c) => c.settings.email_notifications, nullable: false }),
+    windowMinutes: t.float({ resolve: (c) => c.settings.window_minutes, nullable: false }),
+    minSampleSize: t.int({ resolve: (c) => c.settings.min_sample_size, nullable: false }),
+    emailTo: t.stringList({ description: 'As in the file; when empty, AI_MONITOR_ALERT_EMAIL_TO applies.', resolve: (c) => c.settings.email_to, nullable: false }),
+    emailFrom: t.string({ nullable: true, description: 'As in the file; when null, AI_MONITOR_ALERT_EMAIL_FROM applies.', resolve: (c) => c.settings.email_from }),
+    smtpConfigured: t.boolean({
+      nullable: false,
+      description: 'Whether email can be sent: an SMTP URL and recipients are known (from the file or the environment). The URL itself is not shown.',
+      resolve: (c) => c.smtpConfigured,
+    }),
+  }),
+});
+
+const AlertConfigInputRef = builder.inputType('AlertConfigInput', {
+  description: 'A partial update: omitted fields keep their value; null clears webhookUrl, emailFrom and smtpUrl.',
+  fields: (t) => ({
+    errorRateThreshold: t.float({ required: false }),
+    responseTimeThreshold: t.float({ required: false }),
+    consecutiveErrorsThreshold: t.int({ required: false }),
+    alertCooldownMinutes: t.float({ required: false }),
+    enabled: t.boolean({ required: false }),
+    webhookUrl: t.string({ required: false }),
+    emailNotifications: t.boolean({ required: false }),
+    windowMinutes: t.float({ required: false }),
+    minSampleSize: t.int({ required: false }),
+    emailTo: t.stringList({ required: false }),
+    emailFrom: t.string({ required: false }),
+    smtpUrl: t.string({ required: false }),
+  }),
+});
+
+const AlertSummaryRef = builder.objectRef<AlertSummary>('AlertSummary').implement({
+  fields: (t) => ({
+    open: t.exposeInt('open', { description: 'Alerts whose condition still holds.', nullable: false }),
+    unacknowledged: t.exposeInt('unacknowledged', { description: 'Alerts, open or resolved, nobody has acknowledged yet.', nullable: false }),
+  }),
+});
+
+function configView(ctx: Context): AlertConfigView {
+  return { settings: ctx.services.alerts.settings, smtpConfigured: ctx.services.alerts.smtpConfigured };
+}
+
+/** GraphQL names to file names; only the fields present in the input (null included) are changed. */
+function toFilePatch(input: Record<string, unknown>): Partial<Record<keyof AlertSettings, unknown>> {
+  const patch: Partial<Record<keyof AlertSettings, unknown>> = {};
+  for (const [file, graphql] of Object.entries(ALERT_CONFIG_GRAPHQL_NAMES) as [keyof AlertSettings, string][]) {
+    if (graphql in input && input[graphql] !== undefined) patch[file] = input[graphql];
+  }
+  return patch;
+}
+
+builder.queryFields((t) => ({
+  alerts: t.connection(
+    {
+      type: AlertRef,
+      nullable: false,
+      description: 'Alerts, newest first, with cursor pagination (`first`, `after`).',
+      args: {
+        status: t.arg({ type: AlertStatusRef, required: false }),
+        kind: t.arg({ type: AlertKindRef, required: false }),
+        acknowledged: t.arg.boolean({ required: false }),
+      },
+      resolve: async (_root, args, ctx) => {
+        if (args.last != null || args.before != null) {
+          throw new GraphQLError('alerts: page forward with first/after; last/before are not supported', { extensions: { code: 'BAD_USER_INPUT' } });
+        }
+        const filter = { status: args.status ?? undefined, kind: args.kind ?? undefined, acknowledged: args.acknowledged ?? undefined };
+        try {
+          return toConnection(await ctx.services.alerts.list(filter, { first: pageSize(args.first), after: args.after }), args.after);
+        } catch (err) {
+          throw asStoreUserError(err);
+        }
+      },
+    },
+    { name: 'AlertConnection' },
+    { name: 'AlertEdge' },
+  ),
+  alert: t.field({
+    type: AlertRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.services.alerts.get(String(id)),
+  }),
+  alertSummary: t.field({ type: AlertSummaryRef, resolve: (_root, _args, ctx) => ctx.services.alerts.summary(), nullable: false }),
+  alertConfig: t.field({ type: AlertConfigRef, resolve: (_root, _args, ctx) => configView(ctx), nullable: false }),
+}));
+
+builder.mutationFields((t) => ({
+  // admin scope
+  updateAlertConfig: t.field({
+    type: AlertConfigRef,
+    nullable: false,
+    description: 'Changes alert settings: validated like alert_config.json, written back to it atomically, applied at once.',
+    args: { input: t.arg({ type: AlertConfigInputRef, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      try {
+        await ctx.services.alerts.updateSettings(toFilePatch(input as Record<string, unknown>));
+      } catch (err) {
+        if (err instanceof AlertConfigError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
+        throw err;
+      }
+      return configView(ctx);
+    },
+  }),
+  // admin scope
+  acknowledgeAlert: t.field({
+    type: AlertRef,
+    nullable: false,
+    description: 'Marks an alert as seen. Acknowledging again keeps the first acknowledgement.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      // Tokens carry no user identity yet, so who acknowledged is not known.
+      const alert = await ctx.services.alerts.acknowledge(String(id), null);
+      if (!alert) throw new GraphQLError(`id: no alert "${String(id)}" (it may have been removed by retention)`, { extensions: { code: 'NOT_FOUND' } });
+      return alert;
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  alertRaised: t.field({
+    type: AlertRef,
+    nullable: false,
+    description: 'Every new alert, raised by any replica.',
+    subscribe: (_root, _args, ctx) => ctx.services.cluster.subscribe('alerts'),
+    resolve: (alert: AlertRecord) => alert,
+  }),
+  alertUpdated: t.field({
+    type: AlertRef,
+    nullable: false,
+    description: 'An alert resolved, acknowledged, or with a notification outcome recorded.',
+    subscribe: (_root, _args, ctx) => ctx.services.cluster.subscribe('alertUpdates'),
+    resolve: (alert: AlertRecord) => alert,
+  }),
+}));
