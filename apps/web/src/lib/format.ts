@@ -1,0 +1,55 @@
+/** Number and time formatting for tiles, tables and chart legends; `—` for missing values. */
+const DASH = '—';
+
+type Maybe = number | null | undefined;
+
+const int = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const one = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const two = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+
+export function fmtInt(n: Maybe): string {
+  return n == null || !Number.isFinite(n) ? DASH : int.format(n);
+}
+
+/** A rate: two decimals below 10, one below 100, none above. */
+export function fmtRate(n: Maybe): string {
+  if (n == null || !Number.isFinite(n)) return DASH;
+  return (n < 10 ? two : n < 100 ? one : int).format(n);
+}
+
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+/** 1.2K, 3.4M: for axis labels. */
+export function fmtCompact(n: Maybe): string {
+  return n == null || !Number.isFinite(n) ? DASH : compact.format(n);
+}
+
+export function fmtPercent(n: Maybe): string {
+  return n == null || !Number.isFinite(n) ? DASH : `${one.format(n)} %`;
+}
+
+/** Milliseconds as ms below a second, seconds below a minute, minutes above. */
+export function fmtMs(ms: Maybe): string {
+  if (ms == null || !Number.isFinite(ms)) return DASH;
+  if (ms < 1000) return `${int.format(ms)} ms`;
+  if (ms < 60_000) return `${(ms < 10_000 ? two : one).format(ms / 1000)} s`;
+  return `${one.format(ms / 60_000)} min`;
+}
+
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? DASH : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function fmtDateTime(iso: string | null | undefined): string {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? DASH
+    : d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function prettyJson(value: unknown): string {
+  return JSON.stringify(value ?? {}, null, 2);
+}
