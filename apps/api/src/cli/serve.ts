@@ -1,6 +1,5 @@
 /** `ai-monitor serve`: runs the server until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { createApp } from '../server.js';
 import { createLogger } from '../log/logger.js';
 import { configOrExit, withDataOptions } from './common.js';
 
@@ -14,6 +13,8 @@ export function registerServe(program: Command): void {
   ).action(async (flags: { host?: string; port?: string; dataDir?: string; config?: string }) => {
     const config = configOrExit(flags);
     const logger = createLogger({ level: config.logLevel, file: config.logFile });
+    // Loaded here, not at the top: the other commands start faster without the server's modules.
+    const { createApp } = await import('../server.js');
     let app;
     try {
       app = await createApp(config, logger);
@@ -29,7 +30,10 @@ export function registerServe(program: Command): void {
       await app.stop();
       process.exit(1);
     }
-    logger.info({ storage: config.storage, database: config.storage === 'sqlite' ? config.dbFile : 'postgres' }, `listening on ${where.url}`);
+    const ready = `listening on ${where.url}`;
+    // Scripts wait for this line, so it is printed even when the log level hides info.
+    if (logger.isLevelEnabled('info')) logger.info({ storage: config.storage, database: config.storage === 'sqlite' ? config.dbFile : 'postgres' }, ready);
+    else process.stdout.write(`${ready}\n`);
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;

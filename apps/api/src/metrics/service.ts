@@ -80,8 +80,9 @@ export class MetricsService {
   }
 
   async errorTypes(range: TimeRange, limit: number): Promise<ErrorTypeStat[]> {
-    const rows = await this.store.errorBreakdown(range, limit);
-    const total = rows.reduce((s, r) => s + r.count, 0);
+    // Shares are of all failures in the range, not only of the rows within the limit.
+    const [rows, totals] = await Promise.all([this.store.errorBreakdown(range, limit), this.store.totals(range)]);
+    const total = totals.errors;
     return rows.map((r) => ({ errorType: r.errorType, count: r.count, share: total ? r.count / total : 0 }));
   }
 }

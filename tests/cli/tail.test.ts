@@ -1,0 +1,136 @@
+/**
+ * `ai-monitor tail` against a real server: driven in a pseudo-terminal it shows, in colour,
+ * the interactions sent after it starts; piped it prints no colour codes; filters and --json;
+ * it says when the connection is lost and picks up again after a server restart.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../helpers/server.js';
+import { cli, freePort, ingest, record, startCli, startCliInPty, type Running } from './cli-helpers.js';
+
+let server: RunningServer;
+const running: Running[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+});
+
+afterAll(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop('SIGKILL');
+});
+
+function track(r: Running): Running {
+  running.push(r);
+  return r;
+}
+
+/**
+ * Sends records marked `marker` until the tail shows the marker (its subscription is live a
+ * moment after it says "tailing"), at most 30 times.
+ */
+async function sendUntilShown(tail: Running, rec: Record<string, unknown>, marker: string, to: { url: string } = server): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await ingest(to, [rec]);
+    try {
+      await tail.waitFor(marker, 500);
+      return;
+    } catch {
+      // not yet subscribed; send again
+    }
+  }
+  throw new Error(`tail never showed ${marker}:\n${tail.output()}`);
+}
+
+describe('ai-monitor tail', () => {
+  it('shows interactions sent after it starts, in colour on a terminal', async () => {
+    const tail = track(startCliInPty(['tail', '--url', server.url, '--status-every', '1s']));
+    await tail.waitFor('tailing');
+    await sendUntilShown(tail, record({ intent: 'search', user_input: 'find the pty marker', session_id: 'pty-session', response_time_ms: 1234, tools_used: [{ tool: 'web_search', params: { q: 'x' } }] }), 'find the pty marker');
+    await sendUntilShown(tail, record({ intent: 'code', user_input: 'failing pty marker', success: false, error_type: 'rate_limit', response_time_ms: 42_000 }), 'failing pty marker');
+    const out = tail.output();
+    const okLine = out.split('\n').find((l) => l.includes('find the pty marker'))!;
+    expect(okLine).toContain('✓');
+    expect(okLine).toContain('1.23 s');
+    expect(okLine).toContain('search');
+    expect(okLine).toContain('web_search');
+    expect(okLine).toContain('pty-session');
+    expect(okLine).toContain('\u001b[32m'); // green tick
+    const badLine = out.split('\n').find((l) => l.includes('failing pty marker'))!;
+    expect(badLine).toMatch(/✗ rate_limit/);
+    expect(badLine).toContain('\u001b[31m'); // red cross
+    expect(badLine).toContain('42.0 s');
+    // The metrics status line.
+    expect(out).toMatch(/── last 5m: [\d,]+ interactions · errors [\d.]+ % · p50 .* · p95 .* · p99 .* active sessions/);
+  });
+
+  it('prints no colour codes with NO_COLOR, even on a terminal', async () => {
+    const tail = track(startCliInPty(['tail', '--url', server.url], { env: { NO_COLOR: '1' } }));
+    await tail.waitFor('tailing');
+    await sendUntilShown(tail, record({ user_input: 'no colour marker' }), 'no colour marker');
+    expect(tail.output()).not.toContain('\u001b[');
+  });
+
+  it('filters by intent and failures, prints JSON lines when piped, and exits after --count', async () => {
+    const tail = track(startCli(['tail', '--url', server.url, '--errors-only', '--filter-intent', 'translate', '--json', '--count', '1', '--status-every', '0s']));
+    await tail.waitFor('tailing');
+    // Only the third kind matches both filters; resend the batch until the tail has one.
+    for (let i = 0; i < 30 && tail.proc.exitCode === null; i++) {
+      await ingest(server, [
+        record({ intent: 'translate', user_input: 'ok translate' }),
+        record({ intent: 'search', user_input: 'failed search', success: false, error_type: 'timeout' }),
+        record({ intent: 'translate', user_input: 'json marker', success: false, error_type: 'tool_error' }),
+      ]);
+      await Promise.race([tail.exited, new Promise((r) => setTimeout(r, 300))]);
+    }
+    expect(await tail.exited).toBe(0);
+    const lines = tail.output().split('\n').filter((l) => l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    const event = JSON.parse(lines[0]!) as { type: string; intent: string; success: boolean; errorType: string; userInput: string };
+    expect(event).toMatchObject({ type: 'interaction', intent: 'translate', success: false, errorType: 'tool_error', userInput: 'json marker' });
+    expect(tail.output()).not.toContain('\u001b[');
+  });
+
+  it('says when the connection is lost and reconnects after the server restarts', async () => {
+    const port = await freePort();
+    const first = await startServer({ port });
+    const tail = track(startCli(['tail', '--url', first.url, '--status-every', '0s']));
+    try {
+      await tail.waitFor('tailing');
+      await first.stop();
+      await tail.waitFor(/connection lost/);
+      await tail.waitFor(/reconnecting in [\d.]+ s/);
+      const second = await startServer({ port, dataDir: first.dataDir });
+      try {
+        await tail.waitFor('reconnected', 40_000);
+        await sendUntilShown(tail, record({ user_input: 'after restart marker' }), 'after restart marker', second);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      first.cleanup();
+    }
+  });
+
+  it('fails with exit 1 when the server is unreachable', async () => {
+    const port = await freePort();
+    const r = await cli(['tail', '--url', `http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach the server at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*ai-monitor serve/);
+  });
+
+  it.each([
+    [['--window', 'forever'], /--window.*expected a duration/],
+    [['--count', '0'], /--count.*between 1 and/],
+    [['--status-every', 'often'], /--status-every.*expected a duration/],
+    [['--url', 'http://exa mple'], /--url: not a valid URL/],
+    [['--colour'], /unknown option '--colour'/],
+  ])('refuses %j with exit 2', async (args, message) => {
+    const r = await cli(['tail', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
