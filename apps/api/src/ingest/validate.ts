@@ -91,6 +91,13 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/** Cuts to `max` UTF-16 units without splitting a surrogate pair (an emoji cut in half). */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
 function toTool(t: z.output<typeof toolSchema>): ToolUse {
   return {
     tool: t.tool,
@@ -124,7 +131,7 @@ export function validateRecord(input: unknown, opts: ValidateOptions): Validatio
       sessionId: r.session_id,
       timestamp,
       receivedAt: opts.now,
-      userInput: r.user_input.length > opts.userInputMaxLength ? r.user_input.slice(0, opts.userInputMaxLength) : r.user_input,
+      userInput: truncate(r.user_input, opts.userInputMaxLength),
       intent: r.intent,
       toolsUsed: (r.tools_used ?? []).map(toTool),
       responseTimeMs: r.response_time_ms,
