@@ -169,7 +169,7 @@ describe('queries', () => {
       [`{ metrics(from: "${iso(0)}", to: "${iso(60_000)}") { count } }`, /from: must be earlier than to/],
       ['{ timeseries(window: "7d", bucket: "30s") { count } }', /bucket: must be a whole number of minutes/],
       ['{ timeseries(window: "30d", bucket: "1m") { count } }', /bucket: too small for this range/],
-      ['{ interactions(first: 100000) { edges { cursor } } }', /first: must be between 1 and 500/],
+      ['{ interactions(first: 501) { edges { cursor } } }', /first: must be between 1 and 500/],
       ['{ interactions(after: "garbage") { edges { cursor } } }', /invalid cursor/],
       ['{ interactions(last: 5) { edges { cursor } } }', /last\/before are not supported/],
       ['{ intentBreakdown(limit: 0) { intent } }', /limit: must be between 1 and 1000/],

@@ -28,6 +28,14 @@ import { handleHttpIngest } from './transports/ingest-http.js';
 import { createPromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
+import { AlertConfigFileStore } from './alerts/config-file.js';
+import { LocalAlertCoordinator } from './alerts/coordinator.js';
+import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
+import { AlertService } from './alerts/service.js';
+import { SecurityGate } from './security/gate.js';
+import { graphqlHardeningPlugins, wsValidationRules } from './security/graphql-hardening.js';
+import { withBoundedSubscribers, type BoundOptions } from './security/bounded-pubsub.js';
+import type { Principal } from './security/tokens.js';
 
 export interface App {
   services: Services;
@@ -39,21 +47,45 @@ export interface App {
 /** ws closes the socket above this; between maxPayloadBytes and it, the seed handler replies with an error. */
 const HARD_MESSAGE_FACTOR = 4;
 
+/** Operations of callers with the same rights may share one execution (see graphql-ws). */
+function credentialKey(auth: Principal | undefined): string {
+  return auth ? `${auth.kind}:${auth.id ?? ''}` : 'none';
+}
+
 export async function createApp(config: Config, logger: Logger): Promise<App> {
-  const store: Store = await createStore(config);
+  // A bad alert_config.json stops the start before anything is opened.
+  const alertSettings = AlertConfigFileStore.load(config.alertConfigFile);
+  const store: Store = await createStore(config, logger);
   await store.migrate();
+  // Replicas share events and alert decisions through Redis when configured (driver loaded on demand).
+  const redis = config.redisUrl
+    ? await (await import('./pubsub/redis.js')).connectRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger })
+    : null;
 
   const writer = new BatchWriter(store);
   const ingest = new IngestService(writer, { userInputMaxLength: config.userInputMaxLength, maxBatchSize: config.maxBatchSize });
   const metrics = new MetricsService(store);
-  const cluster = createClusterPubSub();
+  const cluster = createClusterPubSub(redis?.eventTarget);
   const local = createLocalPubSub();
   const live = new LiveMetrics(local, config.metricsIntervalMs);
-  const services: Services = { config, logger, store, ingest, metrics, cluster, local };
+  const alerts = new AlertService({
+    settingsFile: alertSettings,
+    store,
+    cluster,
+    coordinator: redis ? new RedisAlertCoordinator(redis.command, redis.prefix) : new LocalAlertCoordinator(),
+    fallbacks: { smtpUrl: config.smtpUrl, from: config.alertEmailFrom, to: config.alertEmailTo },
+    logger,
+  });
+  await alerts.start();
+  const gate = new SecurityGate(config, logger);
+  // Subscribers (GraphQL clients) get bounded queues: a client that stops reading loses its oldest events.
+  const bound: BoundOptions = { capacity: config.subscriberQueueLimit, onDrop: (n) => gate.countDropped(n) };
+  const services: Services = { config, logger, store, ingest, metrics, cluster: withBoundedSubscribers(cluster, bound), local: withBoundedSubscribers(local, bound), alerts };
 
   const seedWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression });
   const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: config.wsCompression });
   const prom = createPromMetrics(metrics, ingest.stats, () => ({ seed: seedWss.clients.size, graphql: graphqlWss.clients.size }));
+  gate.registerMetrics(prom.registry);
 
   writer.onCommit((records) => {
     prom.commitBatch.observe(records.length);
@@ -65,12 +97,26 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     for await (const _ of ticks) live.markDirty();
   })();
 
-  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse; auth?: Principal }, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: config.graphiql ? { title: 'ai-monitor GraphiQL', subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    context: () => ({ services }),
+    // The Content-Length check in the request handler replaces Yoga's stream-wrapping one,
+    // which costs over half the throughput of small operations.
+    maxRequestBodySize: false,
+    plugins: graphqlHardeningPlugins({
+      introspection: config.introspection,
+      limits: {
+        maxDepth: config.graphqlMaxDepth,
+        maxCost: config.graphqlMaxCost,
+        maxAliases: config.graphqlMaxAliases,
+        maxTokens: config.graphqlMaxTokens,
+        maxDirectives: config.graphqlMaxDirectives,
+      },
+    }),
+    // graphql-ws passes the connection's principal as `auth`; HTTP requests were admitted by the gate.
+    context: ({ req, auth }) => ({ services, auth: auth ?? gate.principalOf(req) }),
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -78,21 +124,33 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
   });
-  attachGraphqlWs(graphqlWss, yoga as never, { logger });
+  attachGraphqlWs(graphqlWss, yoga as never, {
+    logger,
+    extraRules: wsValidationRules({ introspection: config.introspection }),
+    onConnect: (params, req) => {
+      const auth = gate.graphqlWsAuth(params, req);
+      return auth === false ? false : { auth };
+    },
+    credentialKey: (c) => credentialKey(c.auth as Principal | undefined),
+    beforeOperation: (c, req) => gate.throttle((c.auth as Principal | undefined) ?? gate.principalOf(req), req),
+    maxOperations: config.maxSubscriptionsPerConnection,
+  });
 
   const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir());
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const principal = gate.admitHttp(req, res);
+    if (!principal) return;
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === GRAPHQL_PATH) {
       if (declaredTooLarge(req, config.maxPayloadBytes)) {
-        return sendJson(res, 413, { errors: [{ message: `request body exceeds the limit of ${config.maxPayloadBytes} bytes` }] });
+        return sendJson(res, 413, { errors: [{ message: `request body must have a Content-Length of at most ${config.maxPayloadBytes} bytes` }] });
       }
       return void yoga(req, res);
     }
     if (path === '/health') return void health(res);
-    if (path === '/metrics') return void promMetrics(res);
-    if (path === HTTP_INGEST_PATH) return void handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger });
+    if (path === '/metrics') return void (gate.requireScope(principal, 'read', res) && promMetrics(res));
+    if (path === HTTP_INGEST_PATH) return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger }));
     serveStatic(req, res);
   };
 
@@ -120,8 +178,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
+  gate.guardServer(server);
 
   server.on('upgrade', (req, socket, head) => {
+    const upgradePrincipal = gate.admitUpgrade(req, socket, seedWss.clients.size + graphqlWss.clients.size);
+    if (!upgradePrincipal) return;
     const path = (req.url ?? '/').split('?')[0];
     const protocols = String(req.headers['sec-websocket-protocol'] ?? '');
     if (path === GRAPHQL_PATH && protocols.includes('graphql-transport-ws')) {
@@ -130,7 +191,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }
     seedWss.handleUpgrade(req, socket, head, (ws) => {
       seedWss.emit('connection', ws, req);
-      handleSeedConnection(ws, { ingest, logger, maxMessageBytes: config.maxPayloadBytes, authenticate: null });
+      handleSeedConnection(ws, {
+        ingest,
+        logger,
+        maxMessageBytes: config.maxPayloadBytes,
+        ...gate.seedAuth(upgradePrincipal),
+        throttle: () => gate.throttle(upgradePrincipal, req),
+      });
     });
   });
 
@@ -148,6 +215,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         });
       });
       retention.start();
+      const exposure = gate.exposureWarning(config.host);
+      if (exposure) logger.warn(exposure);
       const addr = server.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       return { url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`, port: addr.port, host: addr.address };
@@ -162,7 +231,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await closed;
       clearTimeout(force);
       await writer.drain();
+      await alerts.stop();
       await ticks.return?.();
+      await redis?.close();
       await store.close();
     },
   };

@@ -5,6 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { z } from 'zod';
+import { AllowListEntryError, IpAllowList } from '../security/ip-allow.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,6 +60,26 @@ export const configSchema = z.object({
   introspection: z.coerce.boolean().optional(),
   /** permessage-deflate on both WebSocket protocols (measured cost; off by default). */
   wsCompression: z.coerce.boolean().default(false),
+  /** Sustained requests/messages per second per client (token, else IP); 0 is off. */
+  rateLimitPerSecond: z.coerce.number().min(0).max(1_000_000).default(0),
+  /** Requests a client may make at once; defaults to twice the rate. */
+  rateLimitBurst: intFromString(1, 10_000_000).optional(),
+  /** Most open WebSocket connections, both protocols together. */
+  maxConnections: intFromString(1, 1_000_000).default(10_000),
+  /** Most operations at once on one graphql-ws connection. */
+  maxSubscriptionsPerConnection: intFromString(1, 100_000).default(100),
+  /** Most undelivered events (interactions) queued for one subscriber; older ones are dropped. */
+  subscriberQueueLimit: intFromString(1, 10_000_000).default(2_000),
+  /**
+   * graphql-armor limits, on HTTP and graphql-ws alike. Cost: objects 2, scalars 1, ×1.5 per
+   * level, a literal `first`/`last` multiplies its subtree; 100,000 admits a full page
+   * (first: 500) of every interaction field and refuses many such pages in one operation.
+   */
+  graphqlMaxDepth: intFromString(1, 1000).default(6),
+  graphqlMaxCost: intFromString(1, 100_000_000).default(100_000),
+  graphqlMaxAliases: intFromString(0, 100_000).default(15),
+  graphqlMaxTokens: intFromString(1, 10_000_000).default(1000),
+  graphqlMaxDirectives: intFromString(0, 100_000).default(50),
   /** Directory of the built dashboard; found next to the api package when unset. */
   webDir: z.string().optional(),
 });
@@ -106,6 +127,16 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_GRAPHIQL: 'graphiql',
   AI_MONITOR_INTROSPECTION: 'introspection',
   AI_MONITOR_WS_COMPRESSION: 'wsCompression',
+  AI_MONITOR_RATE_LIMIT: 'rateLimitPerSecond',
+  AI_MONITOR_RATE_LIMIT_BURST: 'rateLimitBurst',
+  AI_MONITOR_MAX_CONNECTIONS: 'maxConnections',
+  AI_MONITOR_MAX_SUBSCRIPTIONS_PER_CONNECTION: 'maxSubscriptionsPerConnection',
+  AI_MONITOR_SUBSCRIBER_QUEUE_LIMIT: 'subscriberQueueLimit',
+  AI_MONITOR_GRAPHQL_MAX_DEPTH: 'graphqlMaxDepth',
+  AI_MONITOR_GRAPHQL_MAX_COST: 'graphqlMaxCost',
+  AI_MONITOR_GRAPHQL_MAX_ALIASES: 'graphqlMaxAliases',
+  AI_MONITOR_GRAPHQL_MAX_TOKENS: 'graphqlMaxTokens',
+  AI_MONITOR_GRAPHQL_MAX_DIRECTIVES: 'graphqlMaxDirectives',
   AI_MONITOR_WEB_DIR: 'webDir',
 };
 
@@ -178,6 +209,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 function finalise(c: Parsed, env: NodeJS.ProcessEnv): Config {
   if ((c.tlsCert && !c.tlsKey) || (!c.tlsCert && c.tlsKey)) {
     throw new ConfigError('invalid configuration: tlsCert and tlsKey (AI_MONITOR_TLS_CERT / AI_MONITOR_TLS_KEY) must be set together');
+  }
+  try {
+    IpAllowList.parse(c.allowedIps);
+  } catch (err) {
+    if (err instanceof AllowListEntryError) throw new ConfigError(`invalid configuration: allowedIps (AI_MONITOR_ALLOWED_IPS): ${err.message}`);
+    throw err;
   }
   if (c.storage === 'postgres' && !c.databaseUrl) {
     throw new ConfigError('invalid configuration: storage "postgres" needs databaseUrl (AI_MONITOR_DATABASE_URL)');

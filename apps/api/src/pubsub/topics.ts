@@ -10,7 +10,10 @@ import type { AlertRecord } from '../model/alert.js';
 export type ClusterTopics = {
   /** Interactions committed by any replica, one event per transaction. */
   interactions: [records: Interaction[]];
+  /** A new alert (`alertRaised`). */
   alerts: [alert: AlertRecord];
+  /** An alert resolved, acknowledged or with a delivery recorded (`alertUpdated`). */
+  alertUpdates: [alert: AlertRecord];
 };
 
 export type LocalTopics = {

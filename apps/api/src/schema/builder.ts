@@ -1,19 +1,32 @@
-/** The Pothos builder: code-first schema with the relay plugin for cursor connections. */
+/**
+ * The Pothos builder: code-first schema with the relay plugin for cursor connections and the
+ * scope-auth plugin for token scopes (read on Query and Subscription, admin on Mutation unless
+ * a field says otherwise, as the recording mutations do with ingest).
+ */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
 import type { Context } from './context.js';
+import { scopeAuthError } from '../security/scope-errors.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
+  AuthScopes: { ingest: boolean; read: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date | number };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
-  plugins: [RelayPlugin],
+  // Scope auth first, so no other plugin's wrapper runs before authorisation.
+  plugins: [ScopeAuthPlugin, RelayPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({ ingest: ctx.auth.scopes.has('ingest'), read: ctx.auth.scopes.has('read'), admin: ctx.auth.scopes.has('admin') }),
+    unauthorizedError: (_parent, ctx, _info, result) => scopeAuthError(ctx.auth, result),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
@@ -60,6 +73,7 @@ const jsonObject = new GraphQLScalarType<Record<string, unknown>, Record<string,
 builder.addScalarType('DateTime', dateTime);
 builder.addScalarType('JSONObject', jsonObject);
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({ authScopes: { read: true } });
+// Every mutation needs admin unless it opts out (recordInteraction/s: skipTypeScopes + ingest).
+builder.mutationType({ authScopes: { admin: true } });
+builder.subscriptionType({ authScopes: { read: true } });

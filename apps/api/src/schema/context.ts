@@ -5,6 +5,8 @@ import type { IngestService } from '../ingest/service.js';
 import type { MetricsService } from '../metrics/service.js';
 import type { ClusterPubSub, LocalPubSub } from '../pubsub/topics.js';
 import type { Logger } from '../log/logger.js';
+import type { Principal } from '../security/tokens.js';
+import type { AlertService } from '../alerts/service.js';
 
 export interface Services {
   config: Config;
@@ -14,8 +16,11 @@ export interface Services {
   metrics: MetricsService;
   cluster: ClusterPubSub;
   local: LocalPubSub;
+  alerts: AlertService;
 }
 
 export interface Context {
   services: Services;
+  /** The caller's token and scopes, resolved by the security gate for every transport. */
+  auth: Principal;
 }

@@ -3,5 +3,6 @@ import { builder } from './builder.js';
 import './interaction.js';
 import './session.js';
 import './metrics.js';
+import './alerts.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

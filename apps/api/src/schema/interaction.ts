@@ -132,6 +132,8 @@ builder.mutationFields((t) => ({
   recordInteraction: t.field({
     type: InteractionRef,
     description: 'Records one interaction; answers after it is committed.',
+    skipTypeScopes: true,
+    authScopes: { ingest: true },
     args: { input: t.arg({ type: InteractionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const outcome = await ingest(ctx, [input as Record<string, unknown>]);
@@ -145,6 +147,8 @@ builder.mutationFields((t) => ({
   recordInteractions: t.field({
     type: BatchResultRef,
     description: 'Records many interactions in one transaction. Invalid records are reported and do not stop the others.',
+    skipTypeScopes: true,
+    authScopes: { ingest: true },
     args: { inputs: t.arg({ type: [InteractionInput], required: true }) },
     resolve: async (_root, { inputs }, ctx) => toBatchResult(await ingest(ctx, inputs as Record<string, unknown>[])),
   }),

@@ -53,6 +53,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('cache_size = 10000');
     this.db.pragma('temp_store = MEMORY');
+    // SQLite's lower() folds ASCII only; text search folds all of Unicode, as on PostgreSQL.
+    this.db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
   }
 
   /** Prepared statements are cached by their SQL text. */
@@ -148,7 +150,7 @@ export class SqliteStore implements Store {
     if (filter.success !== undefined) (where.push('success = ?'), args.push(filter.success ? 1 : 0));
     if (filter.errorType !== undefined) (where.push('error_type = ?'), args.push(filter.errorType));
     if (filter.assistant !== undefined) (where.push('assistant = ?'), args.push(filter.assistant));
-    if (filter.search) (where.push('instr(lower(user_input), ?) > 0'), args.push(filter.search.toLowerCase()));
+    if (filter.search) (where.push('instr(unicode_lower(user_input), ?) > 0'), args.push(filter.search.toLowerCase()));
     const cursor = page.after ? decodeCursor(page.after) : null;
     if (page.after && !cursor) throw new StoreError('invalid cursor in "after"');
     if (cursor) (where.push('(ts < ? OR (ts = ? AND seq < ?))'), args.push(cursor.a, cursor.a, Number(cursor.b)));
@@ -246,13 +248,7 @@ export class SqliteStore implements Store {
   }
 
   async listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.status) (where.push('status = ?'), args.push(filter.status));
-    if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
-    if (filter.acknowledged !== undefined) where.push(filter.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
-    if (filter.from !== undefined) (where.push('raised_at >= ?'), args.push(filter.from));
-    if (filter.to !== undefined) (where.push('raised_at < ?'), args.push(filter.to));
+    const { where, args } = alertWhere(filter);
     const cursor = page.after ? decodeCursor(page.after) : null;
     if (page.after && !cursor) throw new StoreError('invalid cursor in "after"');
     if (cursor) (where.push('(raised_at < ? OR (raised_at = ? AND id < ?))'), args.push(cursor.a, cursor.a, cursor.b));
@@ -260,6 +256,12 @@ export class SqliteStore implements Store {
     const rows = this.stmt(sql).all(...args, page.first + 1);
     const items = rows.slice(0, page.first).map(rowToAlert);
     return toPage(items, items.map((a) => encodeCursor(a.raisedAt, a.id)), rows.length > page.first);
+  }
+
+  async countAlerts(filter: AlertFilter): Promise<number> {
+    const { where, args } = alertWhere(filter);
+    const row = this.stmt(`SELECT count(*) AS n FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number };
+    return row.n;
   }
 
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
@@ -352,7 +354,7 @@ export function rowToInteraction(row: Row): Interaction {
   };
 }
 
-function rowToSession(row: Row): SessionSummary {
+export function rowToSession(row: Row): SessionSummary {
   return {
     id: row.session_id as string,
     firstSeen: Number(row.first_ts),
@@ -363,7 +365,19 @@ function rowToSession(row: Row): SessionSummary {
   };
 }
 
-function rowToAlert(row: Row): AlertRecord {
+/** WHERE terms of an alert filter, shared by listing and counting. */
+function alertWhere(filter: AlertFilter): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.status) (where.push('status = ?'), args.push(filter.status));
+  if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
+  if (filter.acknowledged !== undefined) where.push(filter.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
+  if (filter.from !== undefined) (where.push('raised_at >= ?'), args.push(filter.from));
+  if (filter.to !== undefined) (where.push('raised_at < ?'), args.push(filter.to));
+  return { where, args };
+}
+
+export function rowToAlert(row: Row): AlertRecord {
   return {
     id: row.id as string,
     kind: row.kind as AlertRecord['kind'],

@@ -71,6 +71,8 @@ export interface Store {
   getAlert(id: string): Promise<AlertRecord | null>;
   /** Newest first. */
   listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>>;
+  /** How many alerts match (for the open / unacknowledged badges). */
+  countAlerts(filter: AlertFilter): Promise<number>;
 
   /**
    * Deletes at most `chunk` of the oldest interactions (and their roll-ups, sessions and

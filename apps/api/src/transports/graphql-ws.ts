@@ -4,31 +4,64 @@
  * a throw would close the socket and every other subscription on it.
  */
 import type { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { serveGraphqlWs } from './graphql-ws-socket.js';
 import { GraphQLError, specifiedRules, type ExecutionArgs, type ValidationRule } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { SubscriptionMulticast, type SubscriptionSource } from './subscription-multicast.js';
 
-type EnvelopedExec = Pick<ReturnType<YogaServerInstance<object, object>['getEnveloped']>, 'execute' | 'subscribe'>;
+type EnvelopedExec = Pick<ReturnType<YogaServerInstance<object, object>['getEnveloped']>, 'execute' | 'subscribe'> & {
+  /** Identical operations from callers with identical credentials share one execution. */
+  shareKey: string;
+};
 
 export interface GraphqlWsOptions {
   logger: Logger;
   /** Extra validation rules on this path (HTTP-only plugins do not cover WebSockets). */
   extraRules?: ValidationRule[];
-  /** Decides whether a connection may open, from its `connection_init` payload. */
-  onConnect?: (params: Record<string, unknown> | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * Decides whether a connection may open, from its `connection_init` payload: false closes it
+   * (4403); an object is added to the context of every operation on the connection.
+   */
+  onConnect?: (params: Record<string, unknown> | undefined, request: IncomingMessage) => false | Record<string, unknown> | Promise<false | Record<string, unknown>>;
+  /** Identifies the rights onConnect granted, so only callers with the same rights share an execution. */
+  credentialKey?: (connectionContext: Record<string, unknown>) => string;
+  /** Checked before each operation with the connection's context; a message refuses that operation only. */
+  beforeOperation?: (connectionContext: Record<string, unknown>, request: IncomingMessage) => string | null;
+  /** Most operations at once on one connection; more are refused with an error. */
+  maxOperations?: number;
 }
 
-export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<object, object>, opts: GraphqlWsOptions): ReturnType<typeof useServer> {
-  return useServer(
+export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<object, object>, opts: GraphqlWsOptions): ReturnType<typeof serveGraphqlWs> {
+  const multicast = new SubscriptionMulticast();
+  // What onConnect granted, per connection (never sent back in the ack).
+  const connectionContexts = new WeakMap<object, Record<string, unknown>>();
+  return serveGraphqlWs(
     {
       execute: (args) => (args.rootValue as EnvelopedExec).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedExec).subscribe(args),
-      onConnect: async (ctx) => (opts.onConnect ? opts.onConnect(ctx.connectionParams, ctx.extra.request) : true),
+      subscribe: (args) => {
+        const root = args.rootValue as EnvelopedExec;
+        return multicast.subscribe(root.shareKey, () => root.subscribe(args) as Promise<SubscriptionSource> | SubscriptionSource);
+      },
+      onConnect: async (ctx) => {
+        if (!opts.onConnect) return true;
+        const granted = await opts.onConnect(ctx.connectionParams, ctx.extra.request);
+        if (granted === false) return false;
+        connectionContexts.set(ctx, granted);
+        return true;
+      },
       onSubscribe: async (ctx, _id, payload) => {
+        const connectionContext = connectionContexts.get(ctx) ?? {};
+        // ctx.subscriptions already holds this operation.
+        if (opts.maxOperations !== undefined && Object.keys(ctx.subscriptions).length > opts.maxOperations) {
+          return [new GraphQLError(`too many operations on this connection (limit ${opts.maxOperations}); complete some first`, { extensions: { code: 'TOO_MANY_OPERATIONS' } })];
+        }
+        const refused = opts.beforeOperation?.(connectionContext, ctx.extra.request);
+        if (refused) return [new GraphQLError(refused, { extensions: { code: 'RATE_LIMITED' } })];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
+          ...connectionContext,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
@@ -52,7 +85,17 @@ export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<o
           document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: {
+            execute,
+            subscribe,
+            shareKey: JSON.stringify([
+              ctx.connectionParams ?? null,
+              opts.credentialKey?.(connectionContext) ?? null,
+              payload.operationName ?? null,
+              payload.query,
+              payload.variables ?? null,
+            ]),
+          },
         };
         return args;
       },
@@ -61,5 +104,6 @@ export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<o
       },
     },
     wss,
+    { logger: opts.logger },
   );
 }

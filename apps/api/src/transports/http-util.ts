@@ -32,8 +32,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Length check before Yoga: cheaper than Yoga's own body-size plugin on the hot path. */
+/**
+ * Length check before Yoga: cheaper than Yoga's own body-size plugin on the hot path.
+ * A body without Content-Length (chunked) cannot be checked up front, so it counts as too large.
+ */
 export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  return declared > limit;
+  const length = req.headers['content-length'];
+  if (length === undefined) return req.headers['transfer-encoding'] !== undefined;
+  return !/^\d+$/.test(length) || Number(length) > limit;
 }

@@ -17,9 +17,13 @@ export interface SeedDeps {
   maxMessageBytes: number;
   /**
    * Checks the token of the first message when tokens are configured; null when no token is
-   * needed. Returns true when the token may ingest.
+   * needed. Returns true when the token may ingest, else the reason it may not.
    */
-  authenticate: ((token: string) => boolean) | null;
+  authenticate: ((token: string) => true | string) | null;
+  /** The upgrade request already carried a valid ingest token (Authorization header or ?token=). */
+  authenticated?: boolean;
+  /** Rate limit: a refusal message for this record message, or null to go ahead. */
+  throttle?: () => string | null;
 }
 
 /** Replies are dropped, not queued, once this much is waiting for a client that never reads. */
@@ -28,7 +32,7 @@ const MAX_BUFFERED_REPLIES = 4 * 1024 * 1024;
 type RequestId = string | number | undefined;
 
 export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
-  let authed = deps.authenticate === null;
+  let authed = deps.authenticate === null || deps.authenticated === true;
   let first = true;
   const reply = (msg: SeedServerMessage): void => {
     if (ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED_REPLIES) return;
@@ -72,6 +76,8 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
       ws.close(4401, 'authentication required');
       return;
     }
+    const limited = deps.throttle?.();
+    if (limited) return fail(limited, requestId);
     if (m.type === 'metrics') {
       if (typeof m.data !== 'object' || m.data === null || Array.isArray(m.data)) {
         return fail('metrics: "data" must be an interaction object', requestId);
@@ -83,13 +89,14 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
   });
 
   function authenticate(token: string): void {
-    if (deps.authenticate?.(token)) {
+    const verdict = deps.authenticate ? deps.authenticate(token) : true;
+    if (verdict === true) {
       authed = true;
       reply({ type: 'auth_ok' });
       return;
     }
-    fail('invalid token');
-    ws.close(4403, 'invalid token');
+    fail(verdict);
+    ws.close(4403, verdict.slice(0, 120));
   }
 
   async function ingest(records: unknown[], requestId: RequestId): Promise<void> {
