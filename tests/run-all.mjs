@@ -28,9 +28,17 @@ function runVitest() {
   }
   const json = JSON.parse(readFileSync(report, 'utf8'));
   totals.passed += json.numPassedTests ?? 0;
-  totals.failed += (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
+  totals.failed += json.numFailedTests ?? 0;
   totals.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-  if (r.status !== 0 && (json.numFailedTests ?? 0) === 0 && (json.numFailedTestSuites ?? 0) === 0) {
+  // A file that failed outside any test (an import error, a failing hook) counts once.
+  const brokenFiles = (json.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  );
+  for (const f of brokenFiles) {
+    totals.failed += 1;
+    notes.push(`${f.name}: ${String(f.message ?? 'failed outside a test').split('\n')[0]}`);
+  }
+  if (r.status !== 0 && (json.numFailedTests ?? 0) === 0 && brokenFiles.length === 0) {
     totals.failed += 1;
     notes.push(`vitest exited ${r.status} without a failed test (an unhandled error?)`);
   }

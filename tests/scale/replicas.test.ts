@@ -149,7 +149,7 @@ describe.skipIf(pgError !== null || redisError !== null)('scale-out: replicas on
   it('a replica refuses to start, naming the setting, when PostgreSQL or Redis is unreachable', async () => {
     const base = clusterEnv(randomName('aim_scale'), randomName('aimscale'));
     await expect(startServer({ env: { ...base, AI_MONITOR_DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/test' } })).rejects.toThrow(
-      /cannot prepare PostgreSQL schema .* at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test \(AI_MONITOR_DATABASE_URL/,
+      /cannot prepare PostgreSQL schema .* at postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:1\/test \(AI_MONITOR_DATABASE_URL/,
     );
     const schema = base.AI_MONITOR_DATABASE_SCHEMA!;
     cleanups.push(() => dropSchema(schema));

@@ -10,6 +10,7 @@ import { configFromEnv, configSchema, loadConfig, type Config } from '../config/
 import { AlertConfigError, fileLabel, parseAlertConfig, type AlertSettings } from '../alerts/config-schema.js';
 import { action, EXIT, UsageError, withDataOptions } from './common.js';
 import { pad } from './output.js';
+import { MASK, redactUrl } from '../config/redact.js';
 
 interface CheckFlags {
   dataDir?: string;
@@ -97,19 +98,9 @@ function loadAlerts(file: string): AlertReport {
   }
 }
 
-const MASK = '****';
-
 /** `postgres://user:****@host/db`: the password of a URL hidden, the rest kept. */
 function maskUrl(text: string | null | undefined, hidePath = false): string | null | undefined {
-  if (!text) return text;
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = MASK;
-    if (hidePath && (url.pathname.length > 1 || url.search)) return `${url.protocol}//${url.host}/${MASK}`;
-    return url.toString();
-  } catch {
-    return MASK;
-  }
+  return text ? redactUrl(text, hidePath) : text;
 }
 
 function maskConfig(c: Config): Record<string, unknown> {

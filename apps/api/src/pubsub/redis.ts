@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log/logger.js';
+import { redactUrl } from '../config/redact.js';
 
 export class RedisConnectError extends Error {
   override name = 'RedisConnectError';
@@ -89,16 +90,6 @@ function newClient(opts: RedisOptions, role: string): Redis {
   return client;
 }
 
-/** Hides a password in a URL shown in messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
 
 type Listener = EventListenerOrEventListenerObject;
 

@@ -4,7 +4,7 @@ import { ALERT_KINDS } from '@ai-monitor/schema';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import type { AlertRecord, DeliveryOutcome } from '../model/alert.js';
-import { asStoreUserError, pageSize, toConnection } from './interaction.js';
+import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
 import type { AlertSummary } from '../alerts/service.js';
 
@@ -123,16 +123,9 @@ builder.queryFields((t) => ({
         kind: t.arg({ type: AlertKindRef, required: false }),
         acknowledged: t.arg.boolean({ required: false }),
       },
-      resolve: async (_root, args, ctx) => {
-        if (args.last != null || args.before != null) {
-          throw new GraphQLError('alerts: page forward with first/after; last/before are not supported', { extensions: { code: 'BAD_USER_INPUT' } });
-        }
+      resolve: (_root, args, ctx) => {
         const filter = { status: args.status ?? undefined, kind: args.kind ?? undefined, acknowledged: args.acknowledged ?? undefined };
-        try {
-          return toConnection(await ctx.services.alerts.list(filter, { first: pageSize(args.first), after: args.after }), args.after);
-        } catch (err) {
-          throw asStoreUserError(err);
-        }
+        return resolvePage('alerts', args, (page) => ctx.services.alerts.list(filter, page));
       },
     },
     { name: 'AlertConnection' },

@@ -6,7 +6,7 @@ import type { Interaction, InteractionFilter, ToolUse } from '../model/interacti
 import { camelRecordToWire } from '../ingest/fields.js';
 import { BatchTooLargeError, type IngestOutcome } from '../ingest/service.js';
 import type { Context } from './context.js';
-import { StoreError } from '../store/types.js';
+import { resolvePage } from './pagination.js';
 
 export const ToolUseRef = builder.objectRef<ToolUse>('ToolUse').implement({
   description: 'One tool call made while handling an interaction.',
@@ -200,32 +200,6 @@ export function matchesFilter(r: Interaction, f: InteractionFilter): boolean {
   );
 }
 
-export const MAX_PAGE = 500;
-
-export function pageSize(first: number | null | undefined): number {
-  const n = first ?? 50;
-  if (n < 1 || n > MAX_PAGE) throw new GraphQLError(`first: must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
-  return n;
-}
-
-export function asStoreUserError(err: unknown): Error {
-  if (err instanceof StoreError && /cursor/.test(err.message)) return new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
-  return err as Error;
-}
-
-/** Relay connection shape from a store page. */
-export function toConnection<T>(page: { items: T[]; cursors: string[]; hasNextPage: boolean; endCursor: string | null }, after: string | null | undefined) {
-  return {
-    edges: page.items.map((node, i) => ({ node, cursor: page.cursors[i]! })),
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: Boolean(after),
-      startCursor: page.cursors[0] ?? null,
-      endCursor: page.endCursor,
-    },
-  };
-}
-
 builder.queryFields((t) => ({
   interaction: t.field({
     type: InteractionRef,
@@ -237,17 +211,7 @@ builder.queryFields((t) => ({
     type: InteractionRef,
     description: 'Interactions, newest first, with filters and cursor pagination (`first`, `after`).',
     args: { filter: t.arg({ type: InteractionFilterInput, required: false }) },
-    resolve: async (_root, args, ctx) => {
-      if (args.last != null || args.before != null) {
-        throw new GraphQLError('interactions: page forward with first/after; last/before are not supported', { extensions: { code: 'BAD_USER_INPUT' } });
-      }
-      try {
-        const page = await ctx.services.store.listInteractions(toFilter(args.filter), { first: pageSize(args.first), after: args.after });
-        return toConnection(page, args.after);
-      } catch (err) {
-        throw asStoreUserError(err);
-      }
-    },
+    resolve: (_root, args, ctx) => resolvePage('interactions', args, (page) => ctx.services.store.listInteractions(toFilter(args.filter), page)),
   }),
 }));
 

@@ -1,7 +1,8 @@
 /** Sessions: the interactions of one conversation. */
 import { builder } from './builder.js';
 import type { SessionSummary } from '../model/interaction.js';
-import { InteractionRef, asStoreUserError, pageSize, toConnection } from './interaction.js';
+import { InteractionRef } from './interaction.js';
+import { resolvePage } from './pagination.js';
 
 export const SessionRef = builder.objectRef<SessionSummary>('Session').implement({
   fields: (t) => ({
@@ -15,14 +16,7 @@ export const SessionRef = builder.objectRef<SessionSummary>('Session').implement
     interactions: t.connection({
       type: InteractionRef,
       description: "The session's interactions, newest first.",
-      resolve: async (s, args, ctx) => {
-        try {
-          const page = await ctx.services.store.listInteractions({ sessionId: s.id }, { first: pageSize(args.first), after: args.after });
-          return toConnection(page, args.after);
-        } catch (err) {
-          throw asStoreUserError(err);
-        }
-      },
+      resolve: (s, args, ctx) => resolvePage('interactions', args, (page) => ctx.services.store.listInteractions({ sessionId: s.id }, page)),
     }),
   }),
 });
@@ -41,14 +35,7 @@ builder.queryFields((t) => ({
       from: t.arg({ type: 'DateTime', required: false }),
       to: t.arg({ type: 'DateTime', required: false }),
     },
-    resolve: async (_root, args, ctx) => {
-      try {
-        const range = { from: args.from?.getTime(), to: args.to?.getTime() };
-        const page = await ctx.services.store.listSessions(range, { first: pageSize(args.first), after: args.after });
-        return toConnection(page, args.after);
-      } catch (err) {
-        throw asStoreUserError(err);
-      }
-    },
+    resolve: (_root, args, ctx) =>
+      resolvePage('sessions', args, (page) => ctx.services.store.listSessions({ from: args.from?.getTime(), to: args.to?.getTime() }, page)),
   }),
 }));

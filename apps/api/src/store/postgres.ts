@@ -34,6 +34,7 @@ import {
   type ToolRow,
   type Totals,
 } from './types.js';
+import { redactUrl } from '../config/redact.js';
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
@@ -623,15 +624,6 @@ export class PostgresStore implements Store {
   }
 }
 
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
 
 /** Builds a WHERE clause with `?` placeholders numbered as PostgreSQL's `$n`. */
 class Where {
