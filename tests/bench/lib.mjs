@@ -85,7 +85,7 @@ export function row(name, value, unit, goal, better = 'higher', baseline = '') {
 export function printTable(rows) {
   const lines = rows.map((r) => [
     r.name,
-    `${fmt(r.value, r.unit === 'ms' ? 1 : 0)} ${r.unit}`,
+    `${fmt(r.value, r.unit === 'ms' ? 1 : r.unit === '×' ? 2 : 0)} ${r.unit}`,
     r.goal === undefined ? '(reported)' : `${r.better === 'higher' ? '≥' : '≤'} ${fmt(r.goal)} ${r.unit}`,
     r.met === '' ? '' : r.met ? 'met' : 'MISSED',
     r.baseline,
