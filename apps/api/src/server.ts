@@ -7,8 +7,9 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST } from 'graphql';
 import { GRAPHQL_PATH, HTTP_INGEST_PATH } from '@ai-monitor/schema';
@@ -17,17 +18,17 @@ import type { Logger } from './log/logger.js';
 import { createStore } from './store/create.js';
 import { BatchWriter } from './store/writer.js';
 import { RetentionJob } from './store/retention.js';
-import type { Store } from './store/types.js';
 import { IngestService } from './ingest/service.js';
 import { MetricsService } from './metrics/service.js';
 import { LiveMetrics } from './metrics/live.js';
-import { createClusterPubSub, createLocalPubSub } from './pubsub/topics.js';
+import { createClusterPubSub, createLocalPubSub, type ClusterPubSub } from './pubsub/topics.js';
+import type { RedisConnections } from './pubsub/redis.js';
 import { schema } from './schema/index.js';
 import type { Context, Services } from './schema/context.js';
 import { attachGraphqlWs } from './transports/graphql-ws.js';
 import { handleSeedConnection } from './transports/seed-ws.js';
 import { handleHttpIngest } from './transports/ingest-http.js';
-import { createPromMetrics } from './transports/prometheus.js';
+import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
 import { AlertConfigFileStore } from './alerts/config-file.js';
@@ -36,7 +37,7 @@ import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
 import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules } from './security/graphql-hardening.js';
-import { withBoundedSubscribers, type BoundOptions } from './security/bounded-pubsub.js';
+import { withBoundedSubscribers } from './security/bounded-pubsub.js';
 import type { Principal } from './security/tokens.js';
 
 export interface App {
@@ -49,27 +50,31 @@ export interface App {
 /** ws closes the socket above this; between maxPayloadBytes and it, the seed handler replies with an error. */
 const HARD_MESSAGE_FACTOR = 4;
 
-/** Operations of callers with the same rights may share one execution (see graphql-ws). */
-function credentialKey(auth: Principal | undefined): string {
-  return auth ? `${auth.kind}:${auth.id ?? ''}` : 'none';
+type Yoga = YogaServerInstance<{ req: IncomingMessage; res: ServerResponse; auth?: Principal }, Context>;
+
+/** The services behind every transport, and what must be stopped with them. */
+interface Core {
+  services: Services;
+  /** The unbounded cluster pubsub, for publishing (subscribers use the bounded one in services). */
+  cluster: ClusterPubSub;
+  writer: BatchWriter;
+  live: LiveMetrics;
+  redis: RedisConnections | null;
 }
 
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+async function openCore(config: Config, logger: Logger, gate: SecurityGate): Promise<Core> {
   // A bad alert_config.json stops the start before anything is opened.
   const alertSettings = AlertConfigFileStore.load(config.alertConfigFile);
-  const store: Store = await createStore(config, logger);
+  const store = await createStore(config, logger);
   await store.migrate();
   // Replicas share events and alert decisions through Redis when configured (driver loaded on demand).
   const redis = config.redisUrl
     ? await (await import('./pubsub/redis.js')).connectRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger })
     : null;
-
   const writer = new BatchWriter(store);
   const ingest = new IngestService(writer, { userInputMaxLength: config.userInputMaxLength, maxBatchSize: config.maxBatchSize });
-  const metrics = new MetricsService(store);
   const cluster = createClusterPubSub(redis?.eventTarget);
   const local = createLocalPubSub();
-  const live = new LiveMetrics(local, config.metricsIntervalMs);
   const alerts = new AlertService({
     settingsFile: alertSettings,
     store,
@@ -79,27 +84,37 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     logger,
   });
   await alerts.start();
-  const gate = new SecurityGate(config, logger);
   // Subscribers (GraphQL clients) get bounded queues: a client that stops reading loses its oldest events.
-  const bound: BoundOptions = { capacity: config.subscriberQueueLimit, onDrop: (n) => gate.countDropped(n) };
-  const services: Services = { config, logger, store, ingest, metrics, cluster: withBoundedSubscribers(cluster, bound), local: withBoundedSubscribers(local, bound), alerts };
+  const bound = { capacity: config.subscriberQueueLimit, onDrop: (n: number) => gate.countDropped(n) };
+  const services: Services = {
+    config,
+    logger,
+    store,
+    ingest,
+    metrics: new MetricsService(store),
+    cluster: withBoundedSubscribers(cluster, bound),
+    local: withBoundedSubscribers(local, bound),
+    alerts,
+  };
+  return { services, cluster, writer, live: new LiveMetrics(local, config.metricsIntervalMs), redis };
+}
 
-  const seedWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression });
-  const graphqlWss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: config.wsCompression });
-  const prom = createPromMetrics(metrics, ingest.stats, () => ({ seed: seedWss.clients.size, graphql: graphqlWss.clients.size }));
-  gate.registerMetrics(prom.registry);
-
-  writer.onCommit((records) => {
+/** Committed records go to every replica's subscribers; any replica's commits make metrics stale. */
+function wireCommits(core: Core, prom: PromMetrics): AsyncIterableIterator<unknown> {
+  core.writer.onCommit((records) => {
     prom.commitBatch.observe(records.length);
-    cluster.publish('interactions', records);
+    core.cluster.publish('interactions', records);
   });
-  // Every replica's commits (through the cluster pubsub) make this replica's metrics stale.
-  const ticks = cluster.subscribe('interactions');
+  const ticks = core.cluster.subscribe('interactions');
   void (async () => {
-    for await (const _ of ticks) live.markDirty();
+    for await (const _ of ticks) core.live.markDirty();
   })();
+  return ticks;
+}
 
-  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse; auth?: Principal }, Context>({
+function createGraphql(services: Services, gate: SecurityGate): Yoga {
+  const { config, logger } = services;
+  return createYoga({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: config.graphiql ? { title: 'ai-monitor GraphiQL', subscriptionsProtocol: 'WS' } : false,
@@ -113,14 +128,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // loses their arguments).
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
       ...graphqlHardeningPlugins({
-      introspection: config.introspection,
-      limits: {
-        maxDepth: config.graphqlMaxDepth,
-        maxCost: config.graphqlMaxCost,
-        maxAliases: config.graphqlMaxAliases,
-        maxTokens: config.graphqlMaxTokens,
-        maxDirectives: config.graphqlMaxDirectives,
-      },
+        introspection: config.introspection,
+        limits: {
+          maxDepth: config.graphqlMaxDepth,
+          maxCost: config.graphqlMaxCost,
+          maxAliases: config.graphqlMaxAliases,
+          maxTokens: config.graphqlMaxTokens,
+          maxDirectives: config.graphqlMaxDirectives,
+        },
       }),
     ],
     // graphql-ws passes the connection's principal as `auth`; HTTP requests were admitted by the gate.
@@ -132,7 +147,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
   });
-  attachGraphqlWs(graphqlWss, yoga as never, {
+}
+
+/** Operations of callers with the same rights may share one execution (see graphql-ws). */
+function credentialKey(auth: Principal | undefined): string {
+  return auth ? `${auth.kind}:${auth.id ?? ''}` : 'none';
+}
+
+function attachSubscriptions(wss: WebSocketServer, yoga: Yoga, services: Services, gate: SecurityGate): void {
+  const { config, logger } = services;
+  attachGraphqlWs(wss, yoga as never, {
     logger,
     extraRules: wsValidationRules({ introspection: config.introspection }),
     onConnect: (params, req) => {
@@ -143,30 +167,26 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     beforeOperation: (c, req) => gate.throttle((c.auth as Principal | undefined) ?? gate.principalOf(req), req),
     maxOperations: config.maxSubscriptionsPerConnection,
   });
+}
 
+interface Sockets {
+  seed: WebSocketServer;
+  graphql: WebSocketServer;
+}
+
+function openConnections(s: Sockets): number {
+  return s.seed.clients.size + s.graphql.clients.size;
+}
+
+function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, prom: PromMetrics, sockets: Sockets) {
+  const { config, store, ingest, logger } = services;
   const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir());
-
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const principal = gate.admitHttp(req, res);
-    if (!principal) return;
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === GRAPHQL_PATH) {
-      if (declaredTooLarge(req, config.maxPayloadBytes)) {
-        return sendJson(res, 413, { errors: [{ message: `request body must have a Content-Length of at most ${config.maxPayloadBytes} bytes` }] });
-      }
-      return void yoga(req, res);
-    }
-    if (path === '/health') return void health(res);
-    if (path === '/metrics') return void (gate.requireScope(principal, 'read', res) && promMetrics(res));
-    if (path === HTTP_INGEST_PATH) return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger }));
-    serveStatic(req, res);
-  };
 
   async function health(res: ServerResponse): Promise<void> {
     const database = await store.ping();
     sendJson(res, database ? 200 : 503, {
       status: database ? 'healthy' : 'unhealthy',
-      connections: seedWss.clients.size + graphqlWss.clients.size,
+      connections: openConnections(sockets),
       database,
       timestamp: new Date().toISOString(),
     });
@@ -183,45 +203,98 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     }
   }
 
-  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
-  const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
-  server.keepAliveTimeout = 65_000;
-  gate.guardServer(server);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const principal = gate.admitHttp(req, res);
+    if (!principal) return;
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === GRAPHQL_PATH) {
+      if (declaredTooLarge(req, config.maxPayloadBytes)) {
+        return sendJson(res, 413, { errors: [{ message: `request body must have a Content-Length of at most ${config.maxPayloadBytes} bytes` }] });
+      }
+      return void yoga(req, res);
+    }
+    if (path === '/health') return void health(res);
+    if (path === '/metrics') return void (gate.requireScope(principal, 'read', res) && promMetrics(res));
+    if (path === HTTP_INGEST_PATH) {
+      return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger }));
+    }
+    serveStatic(req, res);
+  };
+}
 
-  server.on('upgrade', (req, socket, head) => {
-    const upgradePrincipal = gate.admitUpgrade(req, socket, seedWss.clients.size + graphqlWss.clients.size);
-    if (!upgradePrincipal) return;
+/** graphql-ws on /graphql with its sub-protocol; the seed protocol on every other upgrade. */
+function createUpgradeHandler(services: Services, gate: SecurityGate, sockets: Sockets) {
+  const { config, ingest, logger } = services;
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const principal = gate.admitUpgrade(req, socket, openConnections(sockets));
+    if (!principal) return;
     const path = (req.url ?? '/').split('?')[0];
     const protocols = String(req.headers['sec-websocket-protocol'] ?? '');
     if (path === GRAPHQL_PATH && protocols.includes('graphql-transport-ws')) {
-      graphqlWss.handleUpgrade(req, socket, head, (ws) => graphqlWss.emit('connection', ws, req));
+      sockets.graphql.handleUpgrade(req, socket, head, (ws) => sockets.graphql.emit('connection', ws, req));
       return;
     }
-    seedWss.handleUpgrade(req, socket, head, (ws) => {
-      seedWss.emit('connection', ws, req);
+    sockets.seed.handleUpgrade(req, socket, head, (ws) => {
+      sockets.seed.emit('connection', ws, req);
       handleSeedConnection(ws, {
         ingest,
         logger,
         maxMessageBytes: config.maxPayloadBytes,
-        ...gate.seedAuth(upgradePrincipal),
-        throttle: () => gate.throttle(upgradePrincipal, req),
+        ...gate.seedAuth(principal),
+        throttle: () => gate.throttle(principal, req),
       });
     });
-  });
+  };
+}
 
-  const retention = new RetentionJob(store, config.retentionDays, config.retentionIntervalMinutes * 60_000, logger);
+function listen(server: Server, config: Config): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting, closes sockets (forcing stragglers after 2 s) and waits for the server to close. */
+async function closeServer(server: Server, sockets: Sockets): Promise<void> {
+  for (const ws of [...sockets.seed.clients, ...sockets.graphql.clients]) ws.close(1001, 'server shutting down');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 2000);
+  await closed;
+  clearTimeout(force);
+}
+
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  const gate = new SecurityGate(config, logger);
+  const core = await openCore(config, logger, gate);
+  const { services } = core;
+  const sockets: Sockets = {
+    seed: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression }),
+    graphql: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: config.wsCompression }),
+  };
+  const prom = createPromMetrics(services.metrics, services.ingest.stats, () => ({ seed: sockets.seed.clients.size, graphql: sockets.graphql.clients.size }));
+  gate.registerMetrics(prom.registry);
+  const ticks = wireCommits(core, prom);
+
+  const yoga = createGraphql(services, gate);
+  attachSubscriptions(sockets.graphql, yoga, services, gate);
+  const handler = createHttpHandler(services, yoga, gate, prom, sockets);
+  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  gate.guardServer(server);
+  server.on('upgrade', createUpgradeHandler(services, gate, sockets));
+
+  const retention = new RetentionJob(services.store, config.retentionDays, config.retentionIntervalMinutes * 60_000, logger);
 
   return {
     services,
     server,
     async start() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, config);
       retention.start();
       const exposure = gate.exposureWarning(config.host);
       if (exposure) logger.warn(exposure);
@@ -230,19 +303,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       return { url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`, port: addr.port, host: addr.address };
     },
     async stop() {
-      live.stop();
+      core.live.stop();
       await retention.stop();
-      for (const ws of [...seedWss.clients, ...graphqlWss.clients]) ws.close(1001, 'server shutting down');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), 2000);
-      await closed;
-      clearTimeout(force);
-      await writer.drain();
-      await alerts.stop();
+      await closeServer(server, sockets);
+      await core.writer.drain();
+      await services.alerts.stop();
       await ticks.return?.();
-      await redis?.close();
-      await store.close();
+      await core.redis?.close();
+      await services.store.close();
     },
   };
 }
