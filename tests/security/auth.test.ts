@@ -48,6 +48,18 @@ describe('tokens over HTTP', () => {
     expect(await storedCount(s.url, TOKENS.read)).toBe(2);
   });
 
+  it('shows the alert webhook URL in full to admin tokens only', async () => {
+    const s = await serve({ env: TOKEN_ENV });
+    const set = await gqlAs(s.url, 'mutation($u: String) { updateAlertConfig(input: { webhookUrl: $u }) { webhookUrl } }', TOKENS.admin, {
+      u: 'https://hooks.example.com/services/T000/B000/secret-part',
+    });
+    expect(set.data?.updateAlertConfig).toEqual({ webhookUrl: 'https://hooks.example.com/services/T000/B000/secret-part' });
+    const asRead = await gqlAs(s.url, '{ alertConfig { webhookUrl } }', TOKENS.read);
+    expect(asRead.data?.alertConfig).toEqual({ webhookUrl: 'https://hooks.example.com/****' });
+    const asAdmin = await gqlAs(s.url, '{ alertConfig { webhookUrl } }', TOKENS.admin);
+    expect(asAdmin.data?.alertConfig).toEqual({ webhookUrl: 'https://hooks.example.com/services/T000/B000/secret-part' });
+  });
+
   it('guards POST /api/interactions with ingest, /metrics with read, and leaves /health open', async () => {
     const s = await serve({ env: TOKEN_ENV });
     const post = (token?: string) =>

@@ -7,6 +7,7 @@ import type { AlertRecord, DeliveryOutcome } from '../model/alert.js';
 import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
 import type { AlertSummary } from '../alerts/service.js';
+import { redactUrl } from '../config/redact.js';
 
 const AlertKindRef = builder.enumType('AlertKind', {
   description: 'high_error_rate: failed / total over the window above error_rate_threshold (percent). ' +
@@ -60,7 +61,14 @@ const AlertConfigRef = builder.objectRef<AlertConfigView>('AlertConfig').impleme
     consecutiveErrorsThreshold: t.int({ resolve: (c) => c.settings.consecutive_errors_threshold, nullable: false }),
     alertCooldownMinutes: t.float({ resolve: (c) => c.settings.alert_cooldown_minutes, nullable: false }),
     enabled: t.boolean({ resolve: (c) => c.settings.enabled, nullable: false }),
-    webhookUrl: t.string({ nullable: true, resolve: (c) => c.settings.webhook_url }),
+    webhookUrl: t.string({
+      nullable: true,
+      description: 'In full for admin tokens; others see only its scheme and host, as chat webhook URLs carry a secret.',
+      resolve: (c, _args, ctx) => {
+        const url = c.settings.webhook_url;
+        return url && !ctx.auth.scopes.has('admin') ? redactUrl(url, true) : url;
+      },
+    }),
     emailNotifications: t.boolean({ resolve: (c) => c.settings.email_notifications, nullable: false }),
     windowMinutes: t.float({ resolve: (c) => c.settings.window_minutes, nullable: false }),
     minSampleSize: t.int({ resolve: (c) => c.settings.min_sample_size, nullable: false }),
