@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { CLI, gql } from '../helpers/server.js';
 
 export interface RunResult {
@@ -121,16 +120,7 @@ export function startCliInPty(args: string[], opts: RunOptions = {}): Running {
   return start('python3', ['-c', 'import pty, sys; pty.spawn(["sh", "-c", sys.argv[1]])', `stty cols 160 rows 40; exec ${quoted}`], { ...opts, env });
 }
 
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
+export { freePort } from '../helpers/server.js';
 
 /** Polls `check` (bounded by `attempts`) until it returns a value other than undefined. */
 export async function eventually<T>(check: () => Promise<T | undefined>, attempts = 100, everyMs = 100): Promise<T> {

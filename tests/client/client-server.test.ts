@@ -5,11 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AIMonitorClient, type AIMonitorClientOptions, type AIMonitorError } from '@ai-monitor/client';
-import { REPO_ROOT, gql, makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
+import { REPO_ROOT, freePort, gql, makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
 import { rmSync } from 'node:fs';
 
 interface ToolNode {
@@ -90,15 +89,6 @@ async function waitForCount(server: { url: string }, count: number, headers: Rec
   return nodes;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

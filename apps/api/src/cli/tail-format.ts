@@ -1,4 +1,5 @@
 /** Lines printed by `ai-monitor tail`: one per interaction and a periodic metrics status line. */
+import type { MetricsSnapshot } from '../metrics/service.js';
 import { formatCount, formatMs, formatPercent, formatRate, pad, truncate, type Paint } from './output.js';
 
 /** The fields `tail` subscribes to (GraphQL names). */
@@ -16,16 +17,8 @@ export interface TailInteraction {
   model: string | null;
 }
 
-export interface TailMetrics {
-  count: number;
-  errors: number;
-  errorRate: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  throughputPerSecond: number;
-  activeSessions: number;
-}
+/** The metrics fields `tail` subscribes to (METRICS_FIELDS). */
+export type TailMetrics = Pick<MetricsSnapshot, 'count' | 'errors' | 'errorRate' | 'p50' | 'p95' | 'p99' | 'throughputPerSecond' | 'activeSessions'>;
 
 export const INTERACTION_FIELDS = `id sessionId timestamp userInput intent toolsUsed { tool durationMs success }
   responseTimeMs success errorType assistant model`;
