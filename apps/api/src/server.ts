@@ -166,6 +166,7 @@ function attachSubscriptions(wss: WebSocketServer, yoga: Yoga, services: Service
     credentialKey: (c) => credentialKey(c.auth as Principal | undefined),
     beforeOperation: (c, req) => gate.throttle((c.auth as Principal | undefined) ?? gate.principalOf(req), req),
     maxOperations: config.maxSubscriptionsPerConnection,
+    onDrop: (n) => gate.countDropped(n),
   });
 }
 

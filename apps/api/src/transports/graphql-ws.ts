@@ -31,10 +31,12 @@ export interface GraphqlWsOptions {
   beforeOperation?: (connectionContext: Record<string, unknown>, request: IncomingMessage) => string | null;
   /** Most operations at once on one connection; more are refused with an error. */
   maxOperations?: number;
+  /** Told how many events a subscriber that fell behind lost. */
+  onDrop?: (events: number) => void;
 }
 
 export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<object, object>, opts: GraphqlWsOptions): ReturnType<typeof serveGraphqlWs> {
-  const multicast = new SubscriptionMulticast();
+  const multicast = new SubscriptionMulticast(opts.onDrop);
   // What onConnect granted, per connection (never sent back in the ack).
   const connectionContexts = new WeakMap<object, Record<string, unknown>>();
   return serveGraphqlWs(

@@ -5,6 +5,7 @@
  * oldest events rather than growing the server's memory.
  */
 import type { ExecutionResult } from 'graphql';
+import { DropOldestQueue } from '../pubsub/drop-oldest-queue.js';
 
 type Result = ExecutionResult;
 export type SubscriptionSource = AsyncIterableIterator<Result> | Result;
@@ -24,6 +25,9 @@ function isAsyncIterable(v: SubscriptionSource): v is AsyncIterableIterator<Resu
 
 export class SubscriptionMulticast {
   private readonly hubs = new Map<string, Hub>();
+
+  /** `onDrop` is told how many events a lagging subscriber lost. */
+  constructor(private readonly onDrop?: (events: number) => void) {}
 
   /** Number of distinct shared executions (for metrics and tests). */
   get size(): number {
@@ -61,92 +65,22 @@ export class SubscriptionMulticast {
   }
 
   private attach(key: string, hub: Hub): AsyncIterableIterator<Result> {
-    const queue = new BoundedQueue<Result>(SUBSCRIBER_BUFFER, () => {
-      hub.listeners.delete(listener);
-      hub.closers.delete(close);
-      if (hub.listeners.size === 0 && this.hubs.get(key) === hub) {
-        this.hubs.delete(key);
-        void hub.source.return?.();
-      }
+    const queue = new DropOldestQueue<Result>({
+      capacity: SUBSCRIBER_BUFFER,
+      onDrop: this.onDrop,
+      onReturn: () => {
+        hub.listeners.delete(listener);
+        hub.closers.delete(close);
+        if (hub.listeners.size === 0 && this.hubs.get(key) === hub) {
+          this.hubs.delete(key);
+          void hub.source.return?.();
+        }
+      },
     });
     const listener = (r: Result): void => queue.push(r);
     const close = (): void => queue.end();
     hub.listeners.add(listener);
     hub.closers.add(close);
     return queue;
-  }
-}
-
-/**
- * A single-consumer async queue that keeps at most `capacity` items, dropping the oldest.
- * Lighter than a Repeater on the fan-out hot path, where every event is pushed to every subscriber.
- */
-export class BoundedQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
-  private head = 0;
-  private waiting: ((r: IteratorResult<T>) => void) | null = null;
-  private done = false;
-  /** Items dropped because the consumer fell behind. */
-  dropped = 0;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly onReturn: () => void,
-  ) {}
-
-  push(item: T): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value: item, done: false });
-      return;
-    }
-    this.items.push(item);
-    if (this.items.length - this.head > this.capacity) {
-      this.head++;
-      this.dropped++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** The source ended: the consumer drains what is queued, then completes. */
-  end(): void {
-    this.done = true;
-    if (this.waiting && this.head >= this.items.length) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value: undefined, done: true });
-    }
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head++]!;
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    if (!this.done) {
-      this.done = true;
-      this.onReturn();
-    }
-    this.items = [];
-    this.head = 0;
-    if (this.waiting) {
-      this.waiting({ value: undefined, done: true });
-      this.waiting = null;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
   }
 }
