@@ -8,6 +8,7 @@ import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
 import type { AlertSummary } from '../alerts/service.js';
 import { redactUrl } from '../config/redact.js';
+import { userInputError } from './errors.js';
 
 const AlertKindRef = builder.enumType('AlertKind', {
   description: 'high_error_rate: failed / total over the window above error_rate_threshold (percent). ' +
@@ -160,7 +161,7 @@ builder.mutationFields((t) => ({
       try {
         await ctx.services.alerts.updateSettings(toFilePatch(input as Record<string, unknown>));
       } catch (err) {
-        if (err instanceof AlertConfigError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
+        if (err instanceof AlertConfigError) throw userInputError(err.message);
         throw err;
       }
       return configView(ctx);

@@ -1,5 +1,4 @@
 /** Interactions: the record type, recording mutations, the explorer query and the live feed. */
-import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { builder } from './builder.js';
 import type { Interaction, InteractionFilter, ToolUse } from '../model/interaction.js';
@@ -7,6 +6,7 @@ import { camelRecordToWire } from '../ingest/fields.js';
 import { BatchTooLargeError, type IngestOutcome } from '../ingest/service.js';
 import type { Context } from './context.js';
 import { resolvePage } from './pagination.js';
+import { userInputError } from './errors.js';
 
 export const ToolUseRef = builder.objectRef<ToolUse>('ToolUse').implement({
   description: 'One tool call made while handling an interaction.',
@@ -123,7 +123,7 @@ async function ingest(ctx: Context, inputs: Record<string, unknown>[]): Promise<
   try {
     return await ctx.services.ingest.ingest(inputs.map(camelRecordToWire), 'graphql');
   } catch (err) {
-    if (err instanceof BatchTooLargeError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    if (err instanceof BatchTooLargeError) throw userInputError(err.message);
     throw err;
   }
 }
@@ -138,7 +138,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const outcome = await ingest(ctx, [input as Record<string, unknown>]);
       const rejected = outcome.rejected[0];
-      if (rejected) throw new GraphQLError(`input.${rejected.error}`, { extensions: { code: 'BAD_USER_INPUT' } });
+      if (rejected) throw userInputError(`input.${rejected.error}`);
       const accepted = outcome.accepted[0]!;
       if (!accepted.duplicate) return accepted.record;
       return (await ctx.services.store.getInteraction(accepted.id)) ?? accepted.record;

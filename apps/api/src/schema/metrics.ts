@@ -1,10 +1,10 @@
 /** Live metrics, time series and breakdowns, all read from per-minute roll-ups. */
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import type { ErrorTypeStat, IntentStat, MetricsSnapshot, TimeseriesPoint, ToolStat } from '../metrics/service.js';
 import { toBucket, toRange, windowArgs } from './range.js';
 import type { Context } from './context.js';
 import type { RangeArgs } from '../metrics/window.js';
+import { userInputError } from './errors.js';
 
 const DEFAULT_WINDOW = '5m';
 
@@ -81,7 +81,7 @@ const limitArg = builder.args((t) => ({ limit: t.int({ required: false, defaultV
 
 function limitOf(limit: number | null | undefined): number {
   const n = limit ?? 20;
-  if (n < 1 || n > 1000) throw new GraphQLError('limit: must be between 1 and 1000', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (n < 1 || n > 1000) throw userInputError('limit: must be between 1 and 1000');
   return n;
 }
 

@@ -1,7 +1,7 @@
 /** Forward cursor pagination, shared by every connection field. */
-import { GraphQLError } from 'graphql';
 import type { Page, PageRequest } from '../model/interaction.js';
 import { StoreError } from '../store/types.js';
+import { userInputError } from './errors.js';
 
 export const MAX_PAGE = 500;
 const DEFAULT_PAGE = 50;
@@ -11,10 +11,6 @@ export interface ConnectionArgs {
   after?: string | null | undefined;
   last?: number | null | undefined;
   before?: string | null | undefined;
-}
-
-function userError(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 /** Relay connection shape from a store page. */
@@ -32,13 +28,13 @@ function toConnection<T>(page: Page<T>, after: string | null | undefined) {
 
 /** Checks `first`/`after`, loads one page and answers it as a connection; bad input names the argument. */
 export async function resolvePage<T>(field: string, args: ConnectionArgs, load: (page: PageRequest) => Promise<Page<T>>) {
-  if (args.last != null || args.before != null) throw userError(`${field}: page forward with first/after; last/before are not supported`);
+  if (args.last != null || args.before != null) throw userInputError(`${field}: page forward with first/after; last/before are not supported`);
   const first = args.first ?? DEFAULT_PAGE;
-  if (first < 1 || first > MAX_PAGE) throw userError(`first: must be between 1 and ${MAX_PAGE}`);
+  if (first < 1 || first > MAX_PAGE) throw userInputError(`first: must be between 1 and ${MAX_PAGE}`);
   try {
     return toConnection(await load({ first, after: args.after }), args.after);
   } catch (err) {
-    if (err instanceof StoreError && /cursor/.test(err.message)) throw userError(err.message);
+    if (err instanceof StoreError && /cursor/.test(err.message)) throw userInputError(err.message);
     throw err;
   }
 }

@@ -1,8 +1,8 @@
 /** Time-range arguments shared by the metric fields: `window` or `from`/`to`. */
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { chooseBucket, InvalidRangeError, resolveRange, type RangeArgs } from '../metrics/window.js';
 import type { TimeRange } from '../model/interaction.js';
+import { userInputError } from './errors.js';
 
 /** `window`, `from`, `to` arguments, spread into a field's `args`. */
 export function windowArgs(defaultWindow: string) {
@@ -31,6 +31,6 @@ export function toBucket(range: TimeRange, bucket: string | null | undefined): n
 }
 
 export function asUserError(err: unknown): Error {
-  if (err instanceof InvalidRangeError) return new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (err instanceof InvalidRangeError) return userInputError(err.message);
   return err as Error;
 }
