@@ -41,6 +41,8 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
   const fail = (error: string, requestId?: RequestId, extra: Record<string, unknown> = {}): void =>
     reply({ type: 'error', error, ...(requestId !== undefined ? { request_id: requestId } : {}), ...extra });
 
+  // ws emits 'error' (e.g. a frame over maxPayload, then closes with 1009); unheard, it would stop the process.
+  ws.on('error', (err: Error) => deps.logger.debug({ err }, 'seed socket error; connection closed'));
   ws.on('message', (raw: RawData, isBinary: boolean) => {
     const wasFirst = first;
     first = false;
