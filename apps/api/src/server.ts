@@ -19,6 +19,7 @@ import { createStore } from './store/create.js';
 import { BatchWriter } from './store/writer.js';
 import { RetentionJob } from './store/retention.js';
 import { IngestService } from './ingest/service.js';
+import { ClockSkewTracker } from './ingest/clock-skew.js';
 import { MetricsService } from './metrics/service.js';
 import { LiveMetrics } from './metrics/live.js';
 import { createClusterPubSub, createLocalPubSub, type ClusterPubSub } from './pubsub/topics.js';
@@ -39,6 +40,7 @@ import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules } from './security/graphql-hardening.js';
 import { withBoundedSubscribers } from './security/bounded-pubsub.js';
 import type { Principal } from './security/tokens.js';
+import { clientAddress, normaliseAddress } from './security/ip-allow.js';
 
 export interface App {
   services: Services;
@@ -72,7 +74,17 @@ async function openCore(config: Config, logger: Logger, gate: SecurityGate): Pro
     ? await (await import('./pubsub/redis.js')).connectRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger })
     : null;
   const writer = new BatchWriter(store);
-  const ingest = new IngestService(writer, { userInputMaxLength: config.userInputMaxLength, maxBatchSize: config.maxBatchSize });
+  const clockSkew = new ClockSkewTracker({ naiveTimezone: config.naiveTimezone, toleranceMs: config.clockSkewToleranceMs, logger });
+  const ingest = new IngestService(
+    writer,
+    {
+      userInputMaxLength: config.userInputMaxLength,
+      maxBatchSize: config.maxBatchSize,
+      naiveTimezone: config.naiveTimezone,
+      clockSkewToleranceMs: config.clockSkewToleranceMs,
+    },
+    clockSkew,
+  );
   const cluster = createClusterPubSub(redis?.eventTarget);
   const local = createLocalPubSub();
   const alerts = new AlertService({
@@ -91,6 +103,7 @@ async function openCore(config: Config, logger: Logger, gate: SecurityGate): Pro
     logger,
     store,
     ingest,
+    clockSkew,
     metrics: new MetricsService(store),
     cluster: withBoundedSubscribers(cluster, bound),
     local: withBoundedSubscribers(local, bound),
@@ -139,7 +152,7 @@ function createGraphql(services: Services, gate: SecurityGate): Yoga {
       }),
     ],
     // graphql-ws passes the connection's principal as `auth`; HTTP requests were admitted by the gate.
-    context: ({ req, auth }) => ({ services, auth: auth ?? gate.principalOf(req) }),
+    context: ({ req, auth }) => ({ services, auth: auth ?? gate.principalOf(req), address: senderAddress(req, config) }),
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -147,6 +160,12 @@ function createGraphql(services: Services, gate: SecurityGate): Yoga {
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
   });
+}
+
+/** The sender's address as reports name it (an IPv4 client of a dual-stack socket without `::ffff:`). */
+function senderAddress(req: IncomingMessage, config: Config): string | null {
+  const address = clientAddress(req, config.trustProxy);
+  return address ? normaliseAddress(address) : null;
 }
 
 /** Operations of callers with the same rights may share one execution (see graphql-ws). */
@@ -217,7 +236,7 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
     if (path === '/health') return void health(res);
     if (path === '/metrics') return void (gate.requireScope(principal, 'read', res) && promMetrics(res));
     if (path === HTTP_INGEST_PATH) {
-      return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger }));
+      return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
     }
     serveStatic(req, res);
   };
@@ -243,6 +262,7 @@ function createUpgradeHandler(services: Services, gate: SecurityGate, sockets: S
         maxMessageBytes: config.maxPayloadBytes,
         ...gate.seedAuth(principal),
         throttle: () => gate.throttle(principal, req),
+        address: senderAddress(req, config),
       });
     });
   };
@@ -276,7 +296,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     seed: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression }),
     graphql: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: config.wsCompression }),
   };
-  const prom = createPromMetrics(services.metrics, services.ingest.stats, () => ({ seed: sockets.seed.clients.size, graphql: sockets.graphql.clients.size }));
+  const prom = createPromMetrics(
+    services.metrics,
+    services.ingest.stats,
+    () => ({ seed: sockets.seed.clients.size, graphql: sockets.graphql.clients.size }),
+    () => services.clockSkew.records,
+  );
   gate.registerMetrics(prom.registry);
   const ticks = wireCommits(core, prom);
 

@@ -38,8 +38,11 @@ Examples:
 
 type Origin = 'flag' | 'env' | 'file' | 'default' | 'derived';
 
-/** Settings computed from others when not given: the files from dataDir, GraphiQL from NODE_ENV. */
-const DERIVED = new Set(['dbFile', 'alertConfigFile', 'graphiql', 'introspection', 'production']);
+/**
+ * Settings computed from others when not given: the files from dataDir, GraphiQL from NODE_ENV,
+ * the zone of naive timestamps from the server's own zone.
+ */
+const DERIVED = new Set(['dbFile', 'alertConfigFile', 'graphiql', 'introspection', 'production', 'naiveTimezone']);
 
 interface AlertReport {
   file: string;

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { z } from 'zod';
 import { AllowListEntryError, IpAllowList } from '../security/ip-allow.js';
+import { isValidTimeZone, localTimeZone } from '../ingest/timezone.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -80,6 +81,19 @@ export const configSchema = z.object({
   graphqlMaxAliases: intFromString(0, 100_000).default(15),
   graphqlMaxTokens: intFromString(1, 10_000_000).default(1000),
   graphqlMaxDirectives: intFromString(0, 100_000).default(50),
+  /**
+   * IANA zone of timestamps sent without a zone (Python's `datetime.now().isoformat()`);
+   * defaults to the server's own zone, as the seed's server read them.
+   */
+  naiveTimezone: z
+    .string()
+    .refine(isValidTimeZone, {
+      error: (issue) =>
+        `unknown time zone ${JSON.stringify(issue.input)} (AI_MONITOR_NAIVE_TIMEZONE); use an IANA name such as UTC, Asia/Shanghai or America/New_York`,
+    })
+    .optional(),
+  /** A timestamp further ahead of the receive time than this is the sender's clock; 5 minutes. */
+  clockSkewToleranceMs: intFromString(1000, 7 * 86_400_000).default(300_000),
   /** Directory of the built dashboard; found next to the api package when unset. */
   webDir: z.string().optional(),
 });
@@ -87,7 +101,8 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
-export interface Config extends Omit<Parsed, 'dbFile' | 'alertConfigFile' | 'graphiql' | 'introspection'> {
+export interface Config extends Omit<Parsed, 'dbFile' | 'alertConfigFile' | 'graphiql' | 'introspection' | 'naiveTimezone'> {
+  naiveTimezone: string;
   dbFile: string;
   alertConfigFile: string;
   graphiql: boolean;
@@ -137,6 +152,8 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_GRAPHQL_MAX_ALIASES: 'graphqlMaxAliases',
   AI_MONITOR_GRAPHQL_MAX_TOKENS: 'graphqlMaxTokens',
   AI_MONITOR_GRAPHQL_MAX_DIRECTIVES: 'graphqlMaxDirectives',
+  AI_MONITOR_NAIVE_TIMEZONE: 'naiveTimezone',
+  AI_MONITOR_CLOCK_SKEW_TOLERANCE_MS: 'clockSkewToleranceMs',
   AI_MONITOR_WEB_DIR: 'webDir',
 };
 
@@ -226,6 +243,7 @@ function finalise(c: Parsed, env: NodeJS.ProcessEnv): Config {
     alertConfigFile: c.alertConfigFile ?? join(c.dataDir, 'alert_config.json'),
     graphiql: c.graphiql ?? !production,
     introspection: c.introspection ?? !production,
+    naiveTimezone: c.naiveTimezone ?? localTimeZone(),
     production,
   });
 }

@@ -5,8 +5,9 @@
 import type { RejectedRecord } from '@ai-monitor/schema';
 import type { BatchWriter } from '../store/writer.js';
 import type { Interaction } from '../model/interaction.js';
-import { validateRecord } from './validate.js';
+import { validateRecord, type ClockSkew } from './validate.js';
 import type { Naming } from './fields.js';
+import type { ClockSkewTracker } from './clock-skew.js';
 
 export interface IngestOutcome {
   /** Accepted records in input order; `duplicate` when the id was already stored. */
@@ -21,6 +22,10 @@ export class BatchTooLargeError extends Error {
 export interface IngestOptions {
   userInputMaxLength: number;
   maxBatchSize: number;
+  /** IANA zone of timestamps without a zone. */
+  naiveTimezone: string;
+  /** How far ahead of the receive time a timestamp may be before it counts as clock skew. */
+  clockSkewToleranceMs: number;
 }
 
 export type Transport = 'seed' | 'http' | 'graphql';
@@ -38,10 +43,14 @@ export class IngestService {
   constructor(
     private readonly writer: BatchWriter,
     private readonly opts: IngestOptions,
+    private readonly skew: ClockSkewTracker,
   ) {}
 
-  /** Never rejects for invalid records (they are reported); rejects when the store fails. */
-  async ingest(inputs: readonly unknown[], transport: Transport): Promise<IngestOutcome> {
+  /**
+   * Never rejects for invalid records (they are reported); rejects when the store fails.
+   * `address` is the sender's network address, naming it in clock-skew reports.
+   */
+  async ingest(inputs: readonly unknown[], transport: Transport, address: string | null = null): Promise<IngestOutcome> {
     // GraphQL speaks camelCase; the seed socket and HTTP batch the seed's snake_case.
     const naming: Naming = transport === 'graphql' ? 'camel' : 'snake';
     if (inputs.length > this.opts.maxBatchSize) {
@@ -50,13 +59,18 @@ export class IngestService {
     const now = Date.now();
     const valid: { index: number; record: Interaction }[] = [];
     const rejected: RejectedRecord[] = [];
+    const { userInputMaxLength, naiveTimezone, clockSkewToleranceMs } = this.opts;
+    const options = { userInputMaxLength, naming, now, naiveTimezone, clockSkewToleranceMs };
+    const skewed: { skew: ClockSkew; assistant: string | null }[] = [];
     inputs.forEach((input, index) => {
-      const result = validateRecord(input, { userInputMaxLength: this.opts.userInputMaxLength, naming, now });
-      if (result.ok) valid.push({ index, record: result.record });
-      else rejected.push({ index, error: result.error });
+      const result = validateRecord(input, options);
+      if (!result.ok) return void rejected.push({ index, error: result.error });
+      valid.push({ index, record: result.record });
+      if (result.clockSkew) skewed.push({ skew: result.clockSkew, assistant: result.record.assistant });
     });
     this.stats[transport].rejected += rejected.length;
     const stored = await this.writer.write(valid.map((v) => v.record));
+    for (const s of skewed) this.skew.note(s.skew, { assistant: s.assistant, address }, now);
     this.stats[transport].accepted += valid.length;
     return {
       accepted: valid.map((v, i) => ({ index: v.index, id: v.record.id, duplicate: !stored[i], record: v.record })),

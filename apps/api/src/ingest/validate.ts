@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Interaction, ToolUse } from '../model/interaction.js';
 import { fieldPath, type Naming } from './fields.js';
 import { newId } from './ids.js';
+import { naiveToInstant } from './timezone.js';
 
 export interface ValidateOptions {
   /** user_input is stored truncated to this many characters. */
@@ -14,9 +15,23 @@ export interface ValidateOptions {
   naming: Naming;
   /** Receive time (epoch ms); also the default timestamp. */
   now: number;
+  /** IANA zone of timestamps without a zone (validated by the config). */
+  naiveTimezone: string;
+  /** A timestamp more than this ahead of `now` is the sender's clock, not the event's time. */
+  clockSkewToleranceMs: number;
 }
 
-export type ValidationResult = { ok: true; record: Interaction } | { ok: false; error: string };
+/** A record whose timestamp was too far ahead: stored at its receive time instead. */
+export interface ClockSkew {
+  /** Sent timestamp minus receive time, ms (positive: the sender's clock is ahead). */
+  skewMs: number;
+  /** The sent timestamp had no zone (read in `naiveTimezone`). */
+  naive: boolean;
+}
+
+export type ValidationResult =
+  | { ok: true; record: Interaction; clockSkew: ClockSkew | null }
+  | { ok: false; error: string };
 
 const MAX_ID = 128;
 const MAX_LABEL = 200;
@@ -58,22 +73,32 @@ const HAS_ZONE = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
 const MIN_TS = Date.UTC(1970, 0, 1);
 const MAX_TS = Date.UTC(9999, 11, 31);
 
+export interface ParsedTimestamp {
+  /** Epoch milliseconds. */
+  ms: number;
+  /** Text without a zone, read in the naive zone. */
+  naive: boolean;
+}
+
 /**
- * ISO-8601 text or a number. Naive text (no zone, as Python's `datetime.now().isoformat()`)
- * is taken as UTC. Numbers are epoch milliseconds, or epoch seconds when below 1e11
- * (Python's `time.time()`).
+ * ISO-8601 text or a number. Text with `Z` or an offset is exact; naive text (no zone, as
+ * Python's `datetime.now().isoformat()`) is a wall-clock time in `naiveZone`, an IANA zone.
+ * Numbers are epoch milliseconds, or epoch seconds when below 1e11 (Python's `time.time()`).
  */
-export function parseTimestamp(value: string | number): number | null {
+export function parseTimestamp(value: string | number, naiveZone: string): ParsedTimestamp | null {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return null;
     const ms = Math.abs(value) < 1e11 ? value * 1000 : value;
-    return ms >= MIN_TS && ms <= MAX_TS ? Math.round(ms) : null;
+    return ms >= MIN_TS && ms <= MAX_TS ? { ms: Math.round(ms), naive: false } : null;
   }
   const text = value.trim().replace(' ', 'T');
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?/.test(text)) return null;
-  const zoned = text.length === 10 ? `${text}T00:00:00Z` : HAS_ZONE.test(text) ? text : `${text}Z`;
-  const ms = Date.parse(zoned);
-  return Number.isFinite(ms) && ms >= MIN_TS && ms <= MAX_TS ? ms : null;
+  const naive = text.length === 10 || !HAS_ZONE.test(text);
+  // A naive time is first read as if it were UTC (its wall-clock fields), then placed in its zone.
+  const parsed = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : naive ? `${text}Z` : text);
+  if (!Number.isFinite(parsed)) return null;
+  const ms = naive ? naiveToInstant(parsed, naiveZone) : parsed;
+  return ms >= MIN_TS && ms <= MAX_TS ? { ms, naive } : null;
 }
 
 function formatError(error: z.ZodError, naming: Naming): string {
@@ -117,15 +142,26 @@ export function validateRecord(input: unknown, opts: ValidateOptions): Validatio
   if (!parsed.success) return { ok: false, error: formatError(parsed.error, opts.naming) };
   const r = parsed.data;
   let timestamp = opts.now;
+  let clockSkew: ClockSkew | null = null;
+  let metadata = r.metadata ?? null;
   if (r.timestamp !== undefined && r.timestamp !== null) {
-    const ts = parseTimestamp(r.timestamp);
+    const ts = parseTimestamp(r.timestamp, opts.naiveTimezone);
     if (ts === null) {
       return { ok: false, error: `${fieldPath(['timestamp'], opts.naming)}: not a valid ISO-8601 date-time: ${JSON.stringify(r.timestamp).slice(0, 60)}` };
     }
-    timestamp = ts;
+    timestamp = ts.ms;
+    // A time in the future is the sender's clock (or zone), not the event's: stored at the
+    // receive time, so it counts in "now", with what was sent kept beside it.
+    const skewMs = ts.ms - opts.now;
+    if (skewMs > opts.clockSkewToleranceMs) {
+      clockSkew = { skewMs, naive: ts.naive };
+      timestamp = opts.now;
+      metadata = { ...metadata, client_timestamp: r.timestamp, clock_skew_ms: skewMs };
+    }
   }
   return {
     ok: true,
+    clockSkew,
     record: {
       id: r.id ?? newId(opts.now),
       sessionId: r.session_id,
@@ -145,7 +181,7 @@ export function validateRecord(input: unknown, opts: ValidateOptions): Validatio
       outputTokens: r.output_tokens ?? null,
       costUsd: r.cost_usd ?? null,
       feedbackScore: r.feedback_score ?? null,
-      metadata: r.metadata ?? null,
+      metadata,
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Config } from '../config/load.js';
 import type { Store } from '../store/types.js';
 import type { IngestService } from '../ingest/service.js';
+import type { ClockSkewTracker } from '../ingest/clock-skew.js';
 import type { MetricsService } from '../metrics/service.js';
 import type { ClusterPubSub, LocalPubSub } from '../pubsub/topics.js';
 import type { Logger } from '../log/logger.js';
@@ -13,6 +14,7 @@ export interface Services {
   logger: Logger;
   store: Store;
   ingest: IngestService;
+  clockSkew: ClockSkewTracker;
   metrics: MetricsService;
   cluster: ClusterPubSub;
   local: LocalPubSub;
@@ -23,4 +25,6 @@ export interface Context {
   services: Services;
   /** The caller's token and scopes, resolved by the security gate for every transport. */
   auth: Principal;
+  /** The caller's network address (after a trusted proxy), naming it in clock-skew reports. */
+  address: string | null;
 }

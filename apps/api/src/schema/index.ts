@@ -4,5 +4,6 @@ import './interaction.js';
 import './session.js';
 import './metrics.js';
 import './alerts.js';
+import './clock-skew.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

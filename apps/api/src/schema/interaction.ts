@@ -121,7 +121,7 @@ function toBatchResult(outcome: IngestOutcome): BatchShape {
 
 async function ingest(ctx: Context, inputs: Record<string, unknown>[]): Promise<IngestOutcome> {
   try {
-    return await ctx.services.ingest.ingest(inputs.map(camelRecordToWire), 'graphql');
+    return await ctx.services.ingest.ingest(inputs.map(camelRecordToWire), 'graphql', ctx.address);
   } catch (err) {
     if (err instanceof BatchTooLargeError) throw userInputError(err.message);
     throw err;

@@ -23,7 +23,7 @@ export function recordsOf(body: unknown): unknown[] | null {
 export async function handleHttpIngest(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: { ingest: IngestService; maxPayloadBytes: number; logger: Logger },
+  deps: { ingest: IngestService; maxPayloadBytes: number; logger: Logger; address: string | null },
 ): Promise<void> {
   if (req.method !== 'POST') {
     res.setHeader('allow', 'POST');
@@ -40,7 +40,7 @@ export async function handleHttpIngest(
   const records = recordsOf(body);
   if (!records) return sendJson(res, 400, { error: 'body must be a record, an array of records or {"data": [...]}' });
   try {
-    const outcome = await deps.ingest.ingest(records, 'http');
+    const outcome = await deps.ingest.ingest(records, 'http', deps.address);
     const reply: HttpIngestReply = { accepted: outcome.accepted.length, ids: outcome.accepted.map((a) => a.id), rejected: outcome.rejected };
     const allRejected = records.length > 0 && outcome.accepted.length === 0;
     sendJson(res, allRejected ? 400 : 200, allRejected ? { ...reply, error: outcome.rejected[0]?.error } : reply);

@@ -12,6 +12,7 @@ export function createPromMetrics(
   metrics: MetricsService,
   ingestStats: IngestStats,
   connectionCounts: () => { seed: number; graphql: number },
+  clockSkewRecords: () => number,
 ): PromMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'ai_monitor_' });
@@ -27,6 +28,15 @@ export function createPromMetrics(
       },
     });
   }
+  new client.Counter({
+    name: 'ai_monitor_clock_skew_records_total',
+    help: 'Interactions whose timestamp was ahead of the receive time beyond the tolerance; stored at their receive time',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(clockSkewRecords());
+    },
+  });
   const commitBatch = new client.Histogram({
     name: 'ai_monitor_commit_batch_size',
     help: 'Interactions per committed transaction',

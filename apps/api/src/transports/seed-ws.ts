@@ -24,6 +24,8 @@ export interface SeedDeps {
   authenticated?: boolean;
   /** Rate limit: a refusal message for this record message, or null to go ahead. */
   throttle?: () => string | null;
+  /** The client's address, naming it in clock-skew reports. */
+  address?: string | null;
 }
 
 /** Replies are dropped, not queued, once this much is waiting for a client that never reads. */
@@ -104,7 +106,7 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
   async function ingest(records: unknown[], requestId: RequestId): Promise<void> {
     const rid = requestId !== undefined ? { request_id: requestId } : {};
     try {
-      const outcome = await deps.ingest.ingest(records, 'seed');
+      const outcome = await deps.ingest.ingest(records, 'seed', deps.address ?? null);
       const ids = outcome.accepted.map((a) => a.id);
       if (outcome.accepted.length === 0 && records.length > 0) {
         const error = records.length === 1 ? outcome.rejected[0]!.error : `all ${records.length} records were rejected; first: ${outcome.rejected[0]!.error}`;
