@@ -95,7 +95,8 @@ export function parseTimestamp(value: string | number, naiveZone: string): Parse
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?/.test(text)) return null;
   const naive = text.length === 10 || !HAS_ZONE.test(text);
   // A naive time is first read as if it were UTC (its wall-clock fields), then placed in its zone.
-  const parsed = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : naive ? `${text}Z` : text);
+  // Date.parse wants `±hh:mm`; an hours-only offset (`+05`) gets its minutes.
+  const parsed = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : naive ? `${text}Z` : text.replace(/([+-]\d{2})$/, '$1:00'));
   if (!Number.isFinite(parsed)) return null;
   const ms = naive ? naiveToInstant(parsed, naiveZone) : parsed;
   return ms >= MIN_TS && ms <= MAX_TS ? { ms, naive } : null;
