@@ -47,26 +47,27 @@ def is_loopback_host(http_base: str) -> bool:
     return host in ("localhost", "::1", "ip6-localhost") or host.startswith("127.")
 
 
-def utc_now_naive_iso() -> str:
-    """The current time as a naive ISO-8601 string in UTC (the seed's shape, no offset).
+def utc_now_iso() -> str:
+    """The current time as ISO-8601 in UTC with its offset (``...+00:00``).
 
-    The seed's client sends ``datetime.now().isoformat()`` (local time, no zone); the server
-    takes zone-less timestamps as UTC, so this SDK sends UTC wall-clock time in the same shape.
+    The seed's client sends ``datetime.now().isoformat()`` (local time, no zone), which the
+    server must read in a configured zone; an explicit offset is exact wherever the server runs.
     """
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
 def format_timestamp(value: Any) -> Any:
     """Normalise a user-supplied timestamp.
 
-    * aware ``datetime``: converted to UTC and sent naive (same shape as the default);
-    * naive ``datetime``: sent as it is, so it is taken as UTC by the server;
-    * ``date``: midnight of that day;
+    * aware ``datetime``: converted to UTC, sent with its offset (``+00:00``);
+    * naive ``datetime``: sent as it is; the server reads it in its naive-timestamp zone
+      (``AI_MONITOR_NAIVE_TIMEZONE``, by default the server's own zone), as the seed's server did;
+    * ``date``: midnight of that day (naive);
     * numbers (epoch seconds) and strings: passed through unchanged.
     """
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(datetime.timezone.utc)
         return value.isoformat()
     if isinstance(value, datetime.date):
         return datetime.datetime(value.year, value.month, value.day).isoformat()

@@ -19,7 +19,7 @@ from ._util import (
     format_timestamp,
     http_base_from_server_url,
     new_id,
-    utc_now_naive_iso,
+    utc_now_iso,
 )
 from .transport import Transport
 
@@ -361,7 +361,7 @@ class AIMonitorClient(object):
             record["id"] = str(rid)
         record["session_id"] = str(session_id)
         record["timestamp"] = (
-            utc_now_naive_iso() if timestamp is None else format_timestamp(timestamp)
+            utc_now_iso() if timestamp is None else format_timestamp(timestamp)
         )
         record["user_input"] = _truncate(user_input, self.max_user_input)
         record["intent"] = "unknown" if intent is None else _label(intent)

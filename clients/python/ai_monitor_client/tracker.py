@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from ._util import DEFAULT_SERVER_URL, new_id, utc_now_naive_iso
+from ._util import DEFAULT_SERVER_URL, new_id, utc_now_iso
 from .client import AIMonitorClient, _exception_text
 
 __all__ = ["Tracker", "TrackedInteraction", "ToolTimer"]
@@ -141,7 +141,7 @@ class TrackedInteraction(object):
     def start(self) -> "TrackedInteraction":
         if self._start is None:
             self._start = time.perf_counter()
-            self._timestamp = utc_now_naive_iso()
+            self._timestamp = utc_now_iso()
         return self
 
     def finish(self, success: Optional[bool] = None, error_type: Any = None) -> Optional[str]:

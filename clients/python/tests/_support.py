@@ -97,6 +97,8 @@ class ServerProcess(object):
         if reason:
             raise RuntimeError(reason)
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("AI_MONITOR_"))
+        # Naive timestamps in the tests are UTC wall-clock times, whatever the machine's zone.
+        env["AI_MONITOR_NAIVE_TIMEZONE"] = "UTC"
         env.update(self.extra_env)
         self.lines = []
         self._ready.clear()

@@ -107,7 +107,7 @@ class SeedApiTest(SharedServerTestCase):
         self.assertAlmostEqual(node["costUsd"], 0.0042)
         self.assertEqual(node["feedbackScore"], 5)
         self.assertEqual(node["metadata"], {"channel": "cli", "n": [1, 2]})
-        # a naive timestamp is taken as UTC
+        # a naive timestamp is read in the server's naive zone (UTC for the test server)
         self.assertTrue(str(node["timestamp"]).startswith("2026-02-17T14:30:00"), node["timestamp"])
 
     def test_default_timestamp_is_now_in_utc(self):

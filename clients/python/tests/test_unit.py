@@ -19,7 +19,7 @@ from ai_monitor_client._util import dumps_record
 
 from ._support import PY_ROOT, make_client
 
-NAIVE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+UTC_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00$")
 
 
 class RecordShapeTest(unittest.TestCase):
@@ -38,22 +38,25 @@ class RecordShapeTest(unittest.TestCase):
              "response_time_ms", "success", "error_type"},
         )
         self.assertRegex(rec["session_id"], r"^\d{8}_\d{6}$")
-        self.assertRegex(rec["timestamp"], NAIVE_ISO)
+        self.assertRegex(rec["timestamp"], UTC_ISO)
         self.assertEqual(rec["tools_used"], [{"tool": "read", "params": {}}])
         self.assertEqual(rec["response_time_ms"], 1500)
         self.assertIs(rec["success"], True)
         self.assertIsNone(rec["error_type"])
         self.assertEqual(len(rec["id"]), 26)
 
-    def test_timestamp_is_naive_utc(self):
+    def test_timestamp_is_utc_with_offset(self):
         c = self.client()
         rec = c.build_record("x", "y")
         ts = datetime.datetime.fromisoformat(rec["timestamp"])
-        self.assertIsNone(ts.tzinfo)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        self.assertEqual(ts.utcoffset(), datetime.timedelta(0))
+        now = datetime.datetime.now(datetime.timezone.utc)
         self.assertLess(abs((now - ts).total_seconds()), 5)
         aware = datetime.datetime(2026, 2, 17, 14, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-        self.assertEqual(c.build_record("x", "y", timestamp=aware)["timestamp"], "2026-02-17T06:30:00")
+        self.assertEqual(c.build_record("x", "y", timestamp=aware)["timestamp"], "2026-02-17T06:30:00+00:00")
+        # a naive datetime is sent as it is: the server reads it in its naive-timestamp zone
+        naive = datetime.datetime(2026, 2, 17, 14, 30)
+        self.assertEqual(c.build_record("x", "y", timestamp=naive)["timestamp"], "2026-02-17T14:30:00")
 
     def test_user_input_truncated_to_200(self):
         rec = self.client().build_record("é" * 500, "i")
