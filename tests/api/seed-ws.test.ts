@@ -39,7 +39,7 @@ describe('seed WebSocket protocol', () => {
     const stored = await fetchInteraction(id);
     expect(stored).toMatchObject({
       sessionId: '20260217_143000',
-      // A naive timestamp is taken as UTC.
+      // A naive timestamp is read in AI_MONITOR_NAIVE_TIMEZONE (UTC for the test servers).
       timestamp: '2026-02-17T14:30:00.123Z',
       userInput: 'Summarise the quarterly report',
       intent: 'summarize',

@@ -49,7 +49,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const dataDir = opts.dataDir ?? makeDataDir();
   const host = opts.host ?? '127.0.0.1';
   const args = [CLI, 'serve', '--host', host, '--port', String(opts.port ?? 0), '--data-dir', dataDir, ...(opts.args ?? [])];
-  const env: NodeJS.ProcessEnv = { ...process.env, AI_MONITOR_LOG_LEVEL: process.env.AI_MONITOR_LOG_LEVEL ?? 'info' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AI_MONITOR_LOG_LEVEL: process.env.AI_MONITOR_LOG_LEVEL ?? 'info',
+    // Naive timestamps in the tests are UTC wall-clock times, whatever the machine's zone.
+    AI_MONITOR_NAIVE_TIMEZONE: process.env.AI_MONITOR_NAIVE_TIMEZONE ?? 'UTC',
+  };
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -7,6 +7,7 @@ import type {
   AlertKind,
   AlertStatus,
   AlertSummary,
+  ClockSkewSummary,
   Connection,
   ErrorTypeStat,
   InteractionFilter,
@@ -118,6 +119,12 @@ export const SessionsQuery = gql<{ sessions: Connection<SessionSummary> }, { fir
 
 export const AlertSummaryQuery = gql<{ alertSummary: AlertSummary }, Record<string, never>>(`
   query AlertSummary { alertSummary { open unacknowledged } }
+`);
+
+export const ClockSkewQuery = gql<{ clockSkew: ClockSkewSummary }, Record<string, never>>(`
+  query ClockSkew {
+    clockSkew { records toleranceMs naiveTimezone clients { client assistant address records naiveRecords likelyOffset suggestedTimezone } }
+  }
 `);
 
 export const AlertsQuery = gql<

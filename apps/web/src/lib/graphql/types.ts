@@ -172,3 +172,22 @@ export interface RangeVars {
   from?: string;
   to?: string;
 }
+
+/** A sender whose timestamps arrived ahead of the server clock (see `clockSkew`). */
+export interface ClockSkewClient {
+  client: string;
+  assistant: string | null;
+  address: string | null;
+  records: number;
+  naiveRecords: number;
+  /** `+8 h`, `+5 h 30 min`: the skew rounded to the nearest 15 minutes. */
+  likelyOffset: string;
+  suggestedTimezone: string | null;
+}
+
+export interface ClockSkewSummary {
+  records: number;
+  toleranceMs: number;
+  naiveTimezone: string;
+  clients: ClockSkewClient[];
+}
