@@ -17,7 +17,10 @@ export interface InteractionWire {
   /** Optional idempotency key: a repeated id is stored once. Generated (ULID) when absent. */
   id?: string;
   session_id: string;
-  /** ISO-8601. A timestamp without a zone is taken as UTC. Defaults to the server's receive time. */
+  /**
+   * ISO-8601. A timestamp without a zone is read in the server's AI_MONITOR_NAIVE_TIMEZONE (default:
+   * the server's zone). Defaults to the server's receive time.
+   */
   timestamp?: string | number;
   user_input: string;
   intent: string;

@@ -59,7 +59,7 @@ export const InteractionInput = builder.inputType('InteractionInput', {
   fields: (t) => ({
     id: t.string({ required: false, description: 'Idempotency key: a repeated id is stored once.' }),
     sessionId: t.string({ required: true }),
-    timestamp: t.string({ required: false, description: 'ISO-8601; without a zone it is taken as UTC. Defaults to receive time.' }),
+    timestamp: t.string({ required: false, description: 'ISO-8601; without a zone it is read in AI_MONITOR_NAIVE_TIMEZONE (default: the server\'s zone). Defaults to receive time; a time more than the clock-skew tolerance ahead is stored at receive time.' }),
     userInput: t.string({ required: true }),
     intent: t.string({ required: true }),
     toolsUsed: t.field({ type: [ToolUseInput], required: false }),
