@@ -74,7 +74,7 @@ export function wallTimeToInstant(wallMs: number, zone: string): number {
 
 /** Conversions per (zone, wall quarter-hour): offsets change only on quarter-hour boundaries. */
 const SLOT_MS = 15 * 60_000;
-const cache = new Map<string, number>();
+const cache = new Map<string, Map<number, number>>();
 const CACHE_LIMIT = 4096;
 
 /**
@@ -85,15 +85,19 @@ const CACHE_LIMIT = 4096;
 export function naiveToInstant(wallMs: number, zone: string): number {
   if (zone === 'UTC' || zone === 'Etc/UTC') return wallMs;
   const slot = Math.floor(wallMs / SLOT_MS);
-  const key = `${zone}\u0000${slot}`;
-  const offset = cache.get(key);
+  let slots = cache.get(zone);
+  if (!slots) {
+    slots = new Map();
+    cache.set(zone, slots);
+  }
+  const offset = slots.get(slot);
   if (offset !== undefined) return wallMs - offset;
   const start = slot * SLOT_MS;
   const startOffset = start - wallTimeToInstant(start, zone);
   const endOffset = start + SLOT_MS - 1 - wallTimeToInstant(start + SLOT_MS - 1, zone);
   if (startOffset !== endOffset) return wallTimeToInstant(wallMs, zone);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, startOffset);
+  if (slots.size >= CACHE_LIMIT) slots.clear();
+  slots.set(slot, startOffset);
   return wallMs - startOffset;
 }
 
