@@ -115,6 +115,7 @@ describe('naive timestamps in a zone', () => {
     expect(exampleZoneFor(5.5 * 3_600_000, winter)).toBe('Asia/Kolkata');
     expect(exampleZoneFor(-5 * 3_600_000, winter)).toBe('America/New_York');
     expect(exampleZoneFor(0, winter)).toBe('Europe/London');
+    expect(exampleZoneFor(0, Date.UTC(2026, 6, 15))).toBe('UTC');
     expect(exampleZoneFor(13.25 * 3_600_000 + 7 * 60_000, winter)).toBeNull();
   });
 });

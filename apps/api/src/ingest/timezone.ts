@@ -119,7 +119,7 @@ export function roundToQuarterHour(ms: number): number {
 /** Well-known zones, preferred as the example in hints (any zone with the offset would do). */
 const EXAMPLES = [
   'Asia/Shanghai', 'Asia/Kolkata', 'Asia/Tokyo', 'Asia/Singapore', 'Asia/Dubai', 'Asia/Kathmandu',
-  'Europe/London', 'Europe/Berlin', 'Europe/Moscow', 'America/New_York', 'America/Chicago',
+  'Europe/London', 'UTC', 'Europe/Berlin', 'Europe/Moscow', 'America/New_York', 'America/Chicago',
   'America/Denver', 'America/Los_Angeles', 'America/Sao_Paulo', 'Australia/Sydney', 'Pacific/Auckland',
 ];
 
