@@ -54,4 +54,14 @@ describe('clock-skew notice', () => {
     await context.close();
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
+
+  it('fits a narrow screen in dark mode', async () => {
+    const { page, context, errors } = await openPage(browser, `${server.url}/`, { viewport: { width: 390, height: 800 }, colorScheme: 'dark' });
+    const notice = page.getByRole('status', { name: 'Clock skew' });
+    await notice.waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+    await screenshot(page, 'clock-skew-notice-narrow-dark', false);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
