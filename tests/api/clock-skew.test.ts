@@ -152,6 +152,19 @@ describe('naive local timestamps from a UTC+8 sender', () => {
     expect(lines.some((line) => line.includes('assistant shanghai-bot'))).toBe(true);
     expect(lines.some((line) => line.includes('address 127.0.0.1'))).toBe(true);
 
+    // The GraphQL mutation goes through the same rule.
+    const wall = new Date(Date.now() + 8 * 3_600_000).toISOString().replace('Z', '');
+    const r = await gql<{ recordInteraction: { id: string; timestamp: string } }>(
+      server,
+      'mutation ($input: InteractionInput!) { recordInteraction(input: $input) { id timestamp } }',
+      { input: { sessionId: 'gql', userInput: 'hi', intent: 'greet', responseTimeMs: 5, success: true, assistant: 'graphql-bot', timestamp: wall } },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(Math.abs(Date.parse(r.data!.recordInteraction.timestamp) - Date.now())).toBeLessThan(60_000);
+    const after = await live(server);
+    expect(after.clockSkew.records).toBe(11);
+    expect(after.clockSkew.clients[0]).toMatchObject({ client: 'assistant graphql-bot', records: 1, likelyOffset: '+8 h', address: '127.0.0.1' });
+
     // Still serving.
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
