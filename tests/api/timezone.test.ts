@@ -96,6 +96,22 @@ describe('naive timestamps in a zone', () => {
     }
   });
 
+  it('never throws on extreme or odd naive times, and keeps to 1970 … 9999', () => {
+    const odd = ['0000-01-01T00:00:00', '0050-06-01T12:00:00', '1969-12-31T23:00:00', '1970-01-01T07:59:59', '9999-12-31T23:59:59.999', '2026-02-30T10:00:00', '2026-02-17T24:00:00', '2026-02-17T14:30:00.1234567891234'];
+    for (const zone of ['UTC', 'Asia/Shanghai', 'America/New_York', 'Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      for (const text of odd) {
+        const p = parseTimestamp(text, zone);
+        if (p !== null) {
+          expect(p.ms, `${text} in ${zone}`).toBeGreaterThanOrEqual(Date.UTC(1970, 0, 1));
+          expect(p.ms, `${text} in ${zone}`).toBeLessThanOrEqual(Date.UTC(9999, 11, 31));
+        }
+      }
+    }
+    // Before 1970 in UTC terms: 1970-01-01 07:59 in Shanghai is 1969-12-31 23:59 UTC.
+    expect(parseTimestamp('1970-01-01T07:59:59', 'Asia/Shanghai')).toBeNull();
+    expect(parseTimestamp('1970-01-01T08:00:00', 'Asia/Shanghai')).toEqual({ ms: 0, naive: true });
+  });
+
   it('knows valid IANA names and refuses others', () => {
     for (const ok of ['UTC', 'Asia/Shanghai', 'America/New_York', 'Europe/Berlin', 'Etc/GMT-8', 'America/Argentina/Buenos_Aires']) {
       expect(isValidTimeZone(ok), ok).toBe(true);
