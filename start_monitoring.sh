@@ -63,9 +63,9 @@ check_settings() {
 }
 
 need_node() {
-  command -v "$NODE_BIN" >/dev/null 2>&1 || die "Node.js was not found (need 20.19 or newer; set NODE to its path)"
-  "$NODE_BIN" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
-    die "Node.js $("$NODE_BIN" --version) is too old: ai-monitor needs 20.19 or newer"
+  command -v "$NODE_BIN" >/dev/null 2>&1 || die "Node.js was not found (need 20.19+, 22.13+ or 24+; set NODE to its path)"
+  "$NODE_BIN" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=13)||a>=24?0:1)' ||
+    die "Node.js $("$NODE_BIN" --version) is not supported: ai-monitor needs 20.19+, 22.13+ or 24+"
 }
 
 # Builds when the CLI is missing (first run after npm install).
@@ -330,6 +330,8 @@ menu() {
     say "  s) stop the server"
     say "  q) quit"
     read -r -p "choice: " choice || exit 0
+    # Quit here: in the subshell below, `exit` would leave only the subshell.
+    case "$choice" in q | quit | exit) exit 0 ;; esac
     # A failing choice reports its error and returns to the menu.
     (run_choice "$choice") || true
   done

@@ -56,8 +56,14 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function start(command: string, args: string[], opts: RunOptions & { detached?: boolean } = {}): Running {
-  const proc = spawn(command, args, { env: childEnv(opts.env), cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
+export interface StartOptions extends RunOptions {
+  detached?: boolean;
+  /** Keep stdin open as a pipe (`proc.stdin`) to type into the process. */
+  stdin?: boolean;
+}
+
+export function start(command: string, args: string[], opts: StartOptions = {}): Running {
+  const proc = spawn(command, args, { env: childEnv(opts.env), cwd: opts.cwd, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer): void => {
@@ -108,16 +114,31 @@ export function start(command: string, args: string[], opts: RunOptions & { deta
   };
 }
 
-export function startCli(args: string[], opts: RunOptions & { detached?: boolean } = {}): Running {
+export function startCli(args: string[], opts: StartOptions = {}): Running {
   return start(process.execPath, [CLI, ...args], opts);
 }
 
-/** Gives `ai-monitor <args>` a pseudo-terminal (util-linux `script`, else Python's pty module). */
-export function startCliInPty(args: string[], opts: RunOptions = {}): Running {
-  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const env = { COLUMNS: '160', LINES: '40', ...opts.env };
-  if (spawnSync('script', ['--version']).status === 0) return start('script', ['-qfec', `stty cols 160 rows 40; exec ${quoted}`, '/dev/null'], { ...opts, env });
-  return start('python3', ['-c', 'import pty, sys; pty.spawn(["sh", "-c", sys.argv[1]])', `stty cols 160 rows 40; exec ${quoted}`], { ...opts, env });
+export interface PtyOptions extends StartOptions {
+  /** The terminal's width in columns (160 unless told). */
+  cols?: number;
+}
+
+/**
+ * Gives `command <args>` a pseudo-terminal (util-linux `script`, else Python's pty module) of
+ * `cols` columns and 40 rows; with `stdin`, what is written to `proc.stdin` is typed into it.
+ */
+export function startInPty(command: string, args: string[], opts: PtyOptions = {}): Running {
+  const cols = opts.cols ?? 160;
+  const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const env = { COLUMNS: String(cols), LINES: '40', ...opts.env };
+  const shell = `stty cols ${cols} rows 40; exec ${quoted}`;
+  if (spawnSync('script', ['--version']).status === 0) return start('script', ['-qfec', shell, '/dev/null'], { ...opts, env });
+  return start('python3', ['-c', 'import pty, sys; pty.spawn(["sh", "-c", sys.argv[1]])', shell], { ...opts, env });
+}
+
+/** Gives `ai-monitor <args>` a pseudo-terminal (see startInPty). */
+export function startCliInPty(args: string[], opts: PtyOptions = {}): Running {
+  return startInPty(process.execPath, [CLI, ...args], opts);
 }
 
 export { freePort } from '../helpers/server.js';

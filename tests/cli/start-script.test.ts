@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/server.js';
-import { alive, eventually, freePort, run, start } from './cli-helpers.js';
+import { alive, eventually, freePort, run, start, startInPty } from './cli-helpers.js';
 
 const SCRIPT = join(REPO_ROOT, 'start_monitoring.sh');
 const scratch = mkdtempSync(join(tmpdir(), 'ai-monitor-script-'));
@@ -162,6 +162,22 @@ describe('start_monitoring.sh', () => {
     expect(menu.stdout).toContain(`dashboard: http://127.0.0.1:${env.AI_MONITOR_PORT}/`);
     expect(menu.stderr).toContain('no server answers');
     expect(menu.stderr).toContain("unknown choice 'x'");
+  });
+
+  it('in a terminal, "q" ends the script with exit code 0 and the menu is printed once', async () => {
+    const env = await settings('quit');
+    const menu = startInPty(SCRIPT, [], { env, stdin: true });
+    try {
+      await menu.waitFor('choice: ', 30_000);
+      menu.proc.stdin!.write('q\n');
+      // Bounded: a menu printed again would wait for input until killed here.
+      const code = await Promise.race([menu.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 30_000))]);
+      expect(code, menu.output()).toBe(0);
+    } finally {
+      await menu.stop('SIGKILL');
+    }
+    expect(menu.output().split('q) quit')).toHaveLength(2);
+    expect(menu.output().split('choice: ')).toHaveLength(2);
   });
 
   it('choice 4 refuses to start without a server', async () => {

@@ -67,6 +67,44 @@ describe('ai-monitor tail', () => {
     expect(out).toMatch(/── last 5m: [\d,]+ interactions · errors [\d.]+ % · p50 .* · p95 .* · p99 .* active sessions/);
   });
 
+  /** Columns a line takes: colour codes none, CJK and emoji two (the only wide text sent here). */
+  function columns(line: string): number {
+    const plain = line.replace(/\u001b\[[0-9;]*m/g, '');
+    let width = 0;
+    for (const ch of plain) width += /[\u4e00-\u9fff]|\p{Emoji_Presentation}/u.test(ch) ? 2 : 1;
+    return width;
+  }
+
+  it.each([60, 80, 120, 160, 200])('fits every line to a %i-column terminal and shows the session id whole or cut from the right', async (cols) => {
+    const sessionId = `20261201_120000-w${cols}-a1f3`;
+    const tail = track(startCliInPty(['tail', '--url', server.url, '--status-every', '1s'], { cols }));
+    await tail.waitFor('tailing');
+    const long = record({
+      session_id: sessionId,
+      intent: 'widthtest',
+      assistant: 'helpdesk-assistant-with-a-long-name',
+      success: false,
+      error_type: 'rate_limit_exceeded_by_far',
+      response_time_ms: 12_345,
+      user_input: `Summarise the 季度 report "as quoted" \\ with 🎉 and a long tail ${'of words '.repeat(30)}`,
+      tools_used: ['web_search', 'fetch_page', 'read_file', 'summarise'].map((tool) => ({ tool, params: {} })),
+    });
+    await sendUntilShown(tail, long, 'widthtest');
+    const lines = tail.output().split(/\r?\n/);
+    const shown = lines.filter((l) => l.includes('widthtest'));
+    const status = lines.filter((l) => l.includes('── last 5m'));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(status.length).toBeGreaterThan(0);
+    for (const line of [...shown, ...status]) expect(columns(line), line).toBeLessThanOrEqual(cols);
+    for (const line of shown) {
+      const plain = line.replace(/\u001b\[[0-9;]*m/g, '');
+      if (cols >= 80) expect(plain).toContain(` ${sessionId}`);
+      else expect(plain).toMatch(/ 20261201_1\S*…$/); // too narrow for the id: cut from the right only
+      if (cols >= 120) expect(plain).toContain('"Summarise the');
+      if (cols >= 160) expect(plain).toContain('季度');
+    }
+  });
+
   it('prints no colour codes with NO_COLOR, even on a terminal', async () => {
     const tail = track(startCliInPty(['tail', '--url', server.url], { env: { NO_COLOR: '1' } }));
     await tail.waitFor('tailing');

@@ -299,8 +299,11 @@ describe('Dockerfile', () => {
     const cmd = only(runtime, 'CMD').at(-1)!;
     expect(cmd.json, 'exec form, so node is PID 1 and receives SIGTERM').toEqual(['node', 'apps/api/dist/cli.js', 'serve']);
     expect(only(runtime, 'WORKDIR').at(-1)!.args).toBe('/app');
+    // The bin is a committed launcher that loads the built CLI.
     const api = JSON.parse(readFileSync(rel('apps/api/package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(posix.join('apps/api', api.bin['ai-monitor']!)).toBe(cmd.json![1]);
+    const bin = posix.join('apps/api', api.bin['ai-monitor']!);
+    const loads = /new URL\('([^']+)', import\.meta\.url\)/.exec(readFileSync(rel(bin), 'utf8'))![1]!;
+    expect(posix.join(posix.dirname(bin), loads)).toBe(cmd.json![1]);
     const tsconfig = readFileSync(rel('apps/api/tsconfig.json'), 'utf8');
     expect(tsconfig).toMatch(/"outDir"\s*:\s*"dist"/);
     expect(tsconfig).toMatch(/"rootDir"\s*:\s*"src"/);

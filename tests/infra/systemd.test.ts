@@ -68,8 +68,11 @@ describe('infra/systemd/ai-monitor.service', () => {
     expect(exec).toEqual(['/usr/bin/node', '/opt/ai-monitor/apps/api/dist/cli.js', 'serve']);
     // Same script as the image runs, and as the api package's bin.
     expect(posix.relative(get('WorkingDirectory')!, exec[1]!)).toBe(dockerCliPath());
+    // The bin is a committed launcher that loads the built CLI.
     const api = JSON.parse(readFileSync(join(ROOT, 'apps/api/package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(posix.join('apps/api', api.bin['ai-monitor']!)).toBe(dockerCliPath());
+    const bin = posix.join('apps/api', api.bin['ai-monitor']!);
+    const loads = /new URL\('([^']+)', import\.meta\.url\)/.exec(readFileSync(join(ROOT, bin), 'utf8'))![1]!;
+    expect(posix.join(posix.dirname(bin), loads)).toBe(dockerCliPath());
     expect(get('Type')).toBe('simple');
   });
 

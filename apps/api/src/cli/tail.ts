@@ -39,9 +39,9 @@ export function registerTail(program: Command): void {
     .addHelpText(
       'after',
       `
-Each line: time, ✓ or ✗ with the error type, response time, intent, assistant, session,
-tools (a failed tool call ends in "!") and the user's input. Colours only on a terminal
-(NO_COLOR turns them off). Stop with Ctrl-C.
+Each line: time, ✓ or ✗ with the error type, response time, intent, assistant, tools (a
+failed tool call ends in "!"), the whole session id and the user's input (cut to fit the terminal's width). Colours
+only on a terminal (NO_COLOR turns them off). Stop with Ctrl-C.
 
 Examples:
   ai-monitor tail
@@ -174,7 +174,7 @@ class TailView {
   private printInteraction(r: TailInteraction): void {
     if (!this.finish) return;
     if (this.flags.json) this.out.write(`${JSON.stringify({ type: 'interaction', ...r })}\n`);
-    else this.out.write(`${interactionLine(r, this.paint, this.out.isTTY ? (this.out.columns ?? 120) : 160)}\n`);
+    else this.out.write(`${interactionLine(r, this.paint, this.lineWidth())}\n`);
     this.printed += 1;
     if (this.flags.count !== undefined && this.printed >= this.flags.count) this.end(EXIT.OK);
   }
@@ -185,7 +185,12 @@ class TailView {
     if (!force && (this.flags.statusEvery === 0 || now - this.lastStatus < this.flags.statusEvery)) return;
     this.lastStatus = now;
     if (this.flags.json) this.out.write(`${JSON.stringify({ type: 'metrics', window: this.flags.window, ...m })}\n`);
-    else this.out.write(`${statusLine(m, this.flags.window, this.paint)}\n`);
+    else this.out.write(`${statusLine(m, this.flags.window, this.paint, this.lineWidth())}\n`);
+  }
+
+  /** The terminal's width, read per line (it follows resizes); 160 when piped. */
+  private lineWidth(): number {
+    return this.out.isTTY ? this.out.columns || 80 : 160;
   }
 
   private describeFilter(): string {
