@@ -275,3 +275,20 @@ export async function storedCount(base: string, token?: string, opts: HttpOption
   if (!m) throw new Error(`metrics query failed: ${JSON.stringify(r.errors)}`);
   return m.count;
 }
+
+let aliveSeq = 0;
+
+/**
+ * The server still serves: /health answers 200 and a record posted to /api/interactions is
+ * acknowledged. Pass an ingest token when tokens are configured.
+ */
+export async function expectServing(base: string, ingestToken?: string): Promise<void> {
+  const health = await http(`${base}/health`);
+  if (health.status !== 200) throw new Error(`health answered ${health.status}: ${health.body}`);
+  const res = await http(`${base}/api/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(ingestToken ? { authorization: `Bearer ${ingestToken}` } : {}) },
+    body: JSON.stringify([{ ...RECORD, session_id: 'still-serving', id: `alive-${process.pid}-${aliveSeq++}-${Date.now()}` }]),
+  });
+  if (res.status !== 200 || res.json<{ accepted: number }>().accepted !== 1) throw new Error(`record not acknowledged: ${res.status} ${res.body}`);
+}
