@@ -136,11 +136,16 @@ export async function openSeed(url: string, options: ClientOptions = {}): Promis
       new Promise((resolve, reject) => {
         const queued = inbox.shift();
         if (queued) return resolve(queued);
-        const timer = setTimeout(() => reject(new Error(`no message within ${ms} ms`)), ms);
-        waiters.push((m) => {
+        const waiter = (m: Record<string, unknown>): void => {
           clearTimeout(timer);
           resolve(m);
-        });
+        };
+        // A waiter that timed out is removed, so it does not swallow a later message.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no message within ${ms} ms`));
+        }, ms);
+        waiters.push(waiter);
       }),
   };
 }
