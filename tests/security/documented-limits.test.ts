@@ -7,8 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import WebSocket from 'ws';
-import { RECORD, expectServing, gqlAs, graphqlWs, http, onCleanup, openSeed, serve, wsOnce, wsSubscribe } from './helpers.js';
+import { RECORD, expectServing, gqlAs, graphqlWs, http, onCleanup, openSeed, rawGraphqlWs, serve, wsOnce, wsSubscribe } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const NORMAL = '{ metrics(window: "7d") { count } }';
@@ -27,30 +26,6 @@ function ingestBodyOf(bytes: number): string {
   const text = JSON.stringify([{ ...RECORD, user_input: 'y'.repeat(bytes - base.length) }]);
   expect(Buffer.byteLength(text)).toBe(bytes);
   return text;
-}
-
-/** A raw graphql-ws connection (acknowledged), for frames the client library would not send. */
-async function rawGraphqlWs(wsUrl: string): Promise<{ ws: WebSocket; closed: Promise<number>; next(): Promise<Record<string, unknown>> }> {
-  const ws = new WebSocket(`${wsUrl}/graphql`, ['graphql-transport-ws']);
-  onCleanup(() => ws.terminate());
-  const inbox: Record<string, unknown>[] = [];
-  const waiters: ((m: Record<string, unknown>) => void)[] = [];
-  ws.on('message', (d) => {
-    const m = JSON.parse(String(d)) as Record<string, unknown>;
-    const w = waiters.shift();
-    if (w) w(m);
-    else inbox.push(m);
-  });
-  ws.on('error', () => {}); // the close code is what is asserted
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => (inbox.length ? resolve(inbox.shift()!) : waiters.push(resolve)));
-  ws.send(JSON.stringify({ type: 'connection_init' }));
-  expect(await next()).toEqual({ type: 'connection_ack' });
-  return { ws, closed, next };
 }
 
 describe('message size limits at their defaults (1 MiB soft, 4 MiB hard)', () => {

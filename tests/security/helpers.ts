@@ -297,3 +297,28 @@ export async function expectServing(base: string, ingestToken?: string): Promise
   });
   if (res.status !== 200 || res.json<{ accepted: number }>().accepted !== 1) throw new Error(`record not acknowledged: ${res.status} ${res.body}`);
 }
+
+/** A raw graphql-ws connection (acknowledged), for frames the client library would not send. */
+export async function rawGraphqlWs(wsUrl: string): Promise<{ ws: WebSocket; closed: Promise<number>; next(): Promise<Record<string, unknown>> }> {
+  const ws = new WebSocket(`${wsUrl}/graphql`, ['graphql-transport-ws']);
+  onCleanup(() => ws.terminate());
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: ((m: Record<string, unknown>) => void)[] = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as Record<string, unknown>;
+    const w = waiters.shift();
+    if (w) w(m);
+    else inbox.push(m);
+  });
+  ws.on('error', () => {}); // the close code is what is asserted
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => (inbox.length ? resolve(inbox.shift()!) : waiters.push(resolve)));
+  ws.send(JSON.stringify({ type: 'connection_init' }));
+  const ack = await next();
+  if (ack.type !== 'connection_ack') throw new Error(`expected connection_ack, got ${JSON.stringify(ack)}`);
+  return { ws, closed, next };
+}

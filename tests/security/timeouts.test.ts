@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
-import { expectServing, graphqlWs, onCleanup, openSeed, serve, wsOnce } from './helpers.js';
+import { expectServing, graphqlWs, http, onCleanup, openSeed, rawGraphqlWs, serve, wsOnce } from './helpers.js';
 
 const HEADERS_MS = 1000;
 const REQUEST_MS = 2000;
@@ -134,4 +134,19 @@ describe('HTTP timeouts against slow clients', () => {
     expect(gqlClosed).toBeNull();
     await expectServing(s.url);
   }, 60_000);
+
+  it('drops a graphql-ws connection that stops answering keep-alive pings, keeping the others', async () => {
+    const s = await serve();
+    const healthy = graphqlWs(s.wsUrl); // ws answers pings by itself
+    expect((await wsOnce(healthy.client, '{ metrics { count } }')).data).toEqual({ metrics: { count: 0 } });
+    const silent = await rawGraphqlWs(s.wsUrl);
+    // Stops reading: the server's pings go unanswered.
+    (silent.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const connections = async (): Promise<number> => (await http(`${s.url}/health`)).json<{ connections: number }>().connections;
+    expect(await connections()).toBe(2);
+    // One ping interval (12 s) and one unanswered ping later, the server ends it.
+    await expect.poll(connections, { timeout: 90_000, interval: 1000 }).toBe(1);
+    expect((await wsOnce(healthy.client, '{ metrics { count } }')).data).toEqual({ metrics: { count: 0 } });
+    await expectServing(s.url);
+  }, 120_000);
 });
