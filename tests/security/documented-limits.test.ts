@@ -2,12 +2,13 @@
  * Every size and backlog limit the README documents, driven from a real client, each asserting
  * the documented answer and that the server still serves afterwards (health 200 and a record
  * acknowledged): the default 1 MiB / 4 MiB message limits literally on the seed socket,
- * graphql-ws and HTTP; the batch size on every ingest path; the 4 MiB of unsent seed replies;
+ * graphql-ws and HTTP, and a configured one; the rate limit on WebSocket upgrades; the batch
+ * size on every ingest path; the 4 MiB of unsent seed replies;
  * the graphql-ws slow-consumer close (4008) and the subscriber queue limit with its drop counter.
  */
 import { describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { RECORD, expectServing, gqlAs, graphqlWs, http, onCleanup, openSeed, rawGraphqlWs, serve, wsOnce, wsSubscribe } from './helpers.js';
+import { RECORD, TOKENS, TOKEN_ENV, expectServing, gqlAs, graphqlWs, http, onCleanup, openSeed, rawGraphqlWs, serve, upgradeStatus, wsOnce, wsSubscribe } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const NORMAL = '{ metrics(window: "7d") { count } }';
@@ -95,6 +96,44 @@ describe('message size limits at their defaults (1 MiB soft, 4 MiB hard)', () =>
     expect(gqlOver.body).toMatch(/Content-Length of at most 1048576 bytes/);
     expect((await post('/graphql', JSON.stringify({ query: NORMAL }), { 'transfer-encoding': 'chunked' })).status).toBe(413);
     await expectServing(s.url);
+  }, 60_000);
+});
+
+describe('a configured message size (AI_MONITOR_MAX_PAYLOAD_BYTES)', () => {
+  it('moves both WebSocket limits and the HTTP one', async () => {
+    const LIMIT = 4096;
+    const s = await serve({ env: { AI_MONITOR_MAX_PAYLOAD_BYTES: String(LIMIT) } });
+    const seed = await openSeed(s.wsUrl);
+    seed.send(seedMessageOf(LIMIT));
+    expect((await seed.next()).type).toBe('ack');
+    seed.send(seedMessageOf(LIMIT + 1));
+    expect((await seed.next()).error).toBe(`message of ${LIMIT + 1} bytes exceeds the limit of ${LIMIT} bytes; split the batch`);
+    seed.send(seedMessageOf(4 * LIMIT + 1));
+    expect((await seed.closed).code).toBe(1009);
+    const raw = await rawGraphqlWs(s.wsUrl);
+    raw.ws.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query: NORMAL, variables: { pad: 'x'.repeat(LIMIT) } } }));
+    expect(await raw.closed).toBe(1009);
+    const over = await http(`${s.url}/api/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ingestBodyOf(LIMIT + 1) });
+    expect(over.status).toBe(413);
+    await expectServing(s.url);
+  }, 60_000);
+});
+
+describe('rate limit on WebSocket upgrades', () => {
+  it('refuses an upgrade over the limit with 429; open connections and other clients go on', async () => {
+    const s = await serve({ env: { ...TOKEN_ENV, AI_MONITOR_RATE_LIMIT: '0.01', AI_MONITOR_RATE_LIMIT_BURST: '3' } });
+    const asIngest = { headers: { authorization: `Bearer ${TOKENS.ingest}` } };
+    const seed = await openSeed(s.wsUrl, asIngest); // takes one from the ingest token's bucket
+    expect(await upgradeStatus(s.wsUrl, asIngest)).toBe(101); // two
+    expect(await upgradeStatus(s.wsUrl, asIngest)).toBe(101); // three
+    expect(await upgradeStatus(s.wsUrl, asIngest)).toBe(429);
+    // A record message on the open connection is refused with an error; the connection stays.
+    seed.send({ type: 'metrics', data: RECORD, request_id: 'limited' });
+    expect(await seed.next()).toMatchObject({ type: 'error', request_id: 'limited', error: expect.stringMatching(/^rate limit exceeded/) });
+    seed.send({ type: 'ping' });
+    expect((await seed.next()).type).toBe('pong');
+    // Other clients (here: another token, and anonymous /health by address) have their own buckets.
+    await expectServing(s.url, TOKENS.admin);
   }, 60_000);
 });
 
