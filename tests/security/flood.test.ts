@@ -5,26 +5,15 @@
  * close 1009), stays alive, and its resident memory stays under a generous bound.
  */
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES module shared with the benchmark, without type declarations
 import { runFlood } from '../bench/flood.mjs';
 import { expectServing, serve } from './helpers.js';
 
 const MAX_RSS = 1024 * 1024 * 1024;
 
-interface FloodResult {
-  connections: number;
-  errorReplies: number;
-  frames: Record<string, number>;
-  closes: Record<string, number>;
-  peakRss: number;
-  hwm: number;
-  rssBefore: number;
-}
-
 describe('flood of maximum-size frames', () => {
   it('leaves the server alive with bounded memory', async () => {
     const s = await serve({ env: { AI_MONITOR_LOG_LEVEL: 'warn' } });
-    const r = (await runFlood({ url: s.url, wsUrl: s.wsUrl, pid: s.proc.pid, clients: 100, seconds: 4 })) as FloodResult;
+    const r = await runFlood({ url: s.url, wsUrl: s.wsUrl, pid: s.proc.pid!, clients: 100, seconds: 4 });
     process.stdout.write(`flood: peak RSS ${(r.peakRss / 2 ** 20).toFixed(0)} MiB (VmHWM ${(r.hwm / 2 ** 20).toFixed(0)} MiB, idle ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB); ${JSON.stringify({ frames: r.frames, closes: r.closes, errorReplies: r.errorReplies })}\n`);
     // Every kind of frame was sent and answered as documented.
     for (const kind of ['seedUnderCap', 'seedOverCap', 'graphqlUnder', 'graphqlOver']) expect(r.frames[kind] ?? 0, kind).toBeGreaterThan(0);
