@@ -43,6 +43,8 @@ describe('configuration', () => {
       [[], { AI_MONITOR_STORAGE: 'postgres' }, /needs databaseUrl \(AI_MONITOR_DATABASE_URL\)/],
       [[], { AI_MONITOR_TLS_CERT: 'cert.pem' }, /must be set together/],
       [['--config', '/nonexistent/ai-monitor.json'], {}, /config file .* does not exist/],
+      [[], { AI_MONITOR_HEADERS_TIMEOUT_MS: '5000', AI_MONITOR_REQUEST_TIMEOUT_MS: '1000' }, /headersTimeoutMs \(AI_MONITOR_HEADERS_TIMEOUT_MS, 5000\) must not exceed requestTimeoutMs/],
+      [[], { AI_MONITOR_HEADERS_TIMEOUT_MS: '0' }, /headersTimeoutMs: /],
     ];
     for (const [args, env, pattern] of cases) {
       const r = serveFails(['--port', '0', '--host', '127.0.0.1', ...args], env);

@@ -86,7 +86,7 @@ export function printTable(rows) {
   const lines = rows.map((r) => [
     r.name,
     `${fmt(r.value, r.unit === 'ms' ? 1 : r.unit === '×' ? 2 : 0)} ${r.unit}`,
-    r.goal === undefined ? '(reported)' : `${r.better === 'higher' ? '≥' : '≤'} ${fmt(r.goal)} ${r.unit}`,
+    r.goalText ?? (r.goal === undefined ? '(reported)' : `${r.better === 'higher' ? '≥' : '≤'} ${fmt(r.goal)} ${r.unit}`),
     r.met === '' ? '' : r.met ? 'met' : 'MISSED',
     r.baseline,
   ]);

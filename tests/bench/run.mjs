@@ -12,12 +12,14 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import Database from 'better-sqlite3';
 import { ROOT, fmt, makeRecord, percentile, printTable, row, rssOf, startServer, tempDir } from './lib.mjs';
+import { runFlood } from './flood.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
 const n = (x) => Math.max(1, Math.round(x * SCALE));
-/** BENCH_ONLY=seed,graphql,fanout,query,postgres runs a subset. */
-const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+/** BENCH_ONLY=seed,graphql,fanout,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
+const PARTS = process.env.BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : '');
+const ONLY = PARTS ? new Set(PARTS.split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
 const rows = [];
 const log = (msg) => console.error(`bench: ${msg}`);
@@ -226,7 +228,8 @@ async function main() {
   if (!existsSync(join(ROOT, 'apps/api/dist/cli.js'))) throw new Error('build first: npm run build');
   log(`scale ${SCALE}, large database ${fmt(STORED_ROWS)} rows`);
 
-  const rawRate = rawBaseline(n(200_000));
+  // The baseline is only compared with the ingest figures.
+  const rawRate = want('seed') || want('graphql') ? rawBaseline(n(200_000)) : NaN;
   const baseline = `raw better-sqlite3 ${fmt(rawRate)}/s`;
   const ratio = (rate) => `${baseline} (×${(rate / rawRate).toFixed(2)})`;
 
@@ -255,6 +258,7 @@ async function main() {
   }
   await server.stop();
   if (want('query')) await largeDatabase();
+  if (want('flood')) await flood();
 
   const pgBench = join(ROOT, 'tests/bench/postgres.mjs');
   if (want('postgres') && existsSync(pgBench) && process.env.BENCH_SKIP_POSTGRES !== '1') {
@@ -269,6 +273,22 @@ async function main() {
   if (Number.isFinite(seedBatch)) rows.push(row('ratio: seed batch ingest / raw better-sqlite3 insert', seedBatch / rawRate, '×', undefined));
   console.log('');
   printTable(rows);
+}
+
+/** Memory under attack: 100 clients sending maximum-size frames for 30 s (see flood.mjs). */
+async function flood() {
+  const clients = 100;
+  const seconds = Math.max(5, Math.round(30 * SCALE));
+  log(`flood: ${clients} clients sending maximum-size frames for ${seconds} s`);
+  const server = await startServer();
+  const r = await runFlood({ url: server.url, wsUrl: server.wsUrl, pid: server.pid, clients, seconds });
+  const alive = await fetch(`${server.url}/health`).then((res) => res.status === 200, () => false);
+  log(`flood: ${fmt(r.bytes / 1024 / 1024)} MiB sent in ${fmt(Object.values(r.frames).reduce((a, b) => a + b, 0))} frames over ${fmt(r.connections)} connections; ` +
+    `closes ${JSON.stringify(r.closes)}; ${fmt(r.errorReplies)} size errors; health ${r.healthProbes - r.healthFailures}/${r.healthProbes} during, ${alive ? 'ok' : 'FAILED'} after`);
+  const peak = Math.max(r.peakRss, r.hwm) / 1024 / 1024;
+  const bounded = alive && peak < 1024;
+  rows.push({ ...row(`server peak RSS, ${clients} clients flooding max-size frames for ${seconds} s (idle ${fmt(r.rssBefore / 1024 / 1024)} MB)`, peak, 'MB', undefined), goalText: 'reported, bounded', met: bounded });
+  await server.stop();
 }
 
 async function largeDatabase() {

@@ -136,11 +136,16 @@ export async function openSeed(url: string, options: ClientOptions = {}): Promis
       new Promise((resolve, reject) => {
         const queued = inbox.shift();
         if (queued) return resolve(queued);
-        const timer = setTimeout(() => reject(new Error(`no message within ${ms} ms`)), ms);
-        waiters.push((m) => {
+        const waiter = (m: Record<string, unknown>): void => {
           clearTimeout(timer);
           resolve(m);
-        });
+        };
+        // A waiter that timed out is removed, so it does not swallow a later message.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no message within ${ms} ms`));
+        }, ms);
+        waiters.push(waiter);
       }),
   };
 }
@@ -274,4 +279,46 @@ export async function storedCount(base: string, token?: string, opts: HttpOption
   const m = r.data?.metrics as { count: number } | undefined;
   if (!m) throw new Error(`metrics query failed: ${JSON.stringify(r.errors)}`);
   return m.count;
+}
+
+let aliveSeq = 0;
+
+/**
+ * The server still serves: /health answers 200 and a record posted to /api/interactions is
+ * acknowledged. Pass an ingest token when tokens are configured.
+ */
+export async function expectServing(base: string, ingestToken?: string): Promise<void> {
+  const health = await http(`${base}/health`);
+  if (health.status !== 200) throw new Error(`health answered ${health.status}: ${health.body}`);
+  const res = await http(`${base}/api/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(ingestToken ? { authorization: `Bearer ${ingestToken}` } : {}) },
+    body: JSON.stringify([{ ...RECORD, session_id: 'still-serving', id: `alive-${process.pid}-${aliveSeq++}-${Date.now()}` }]),
+  });
+  if (res.status !== 200 || res.json<{ accepted: number }>().accepted !== 1) throw new Error(`record not acknowledged: ${res.status} ${res.body}`);
+}
+
+/** A raw graphql-ws connection (acknowledged), for frames the client library would not send. */
+export async function rawGraphqlWs(wsUrl: string): Promise<{ ws: WebSocket; closed: Promise<number>; next(): Promise<Record<string, unknown>> }> {
+  const ws = new WebSocket(`${wsUrl}/graphql`, ['graphql-transport-ws']);
+  onCleanup(() => ws.terminate());
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: ((m: Record<string, unknown>) => void)[] = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as Record<string, unknown>;
+    const w = waiters.shift();
+    if (w) w(m);
+    else inbox.push(m);
+  });
+  ws.on('error', () => {}); // the close code is what is asserted
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => (inbox.length ? resolve(inbox.shift()!) : waiters.push(resolve)));
+  ws.send(JSON.stringify({ type: 'connection_init' }));
+  const ack = await next();
+  if (ack.type !== 'connection_ack') throw new Error(`expected connection_ack, got ${JSON.stringify(ack)}`);
+  return { ws, closed, next };
 }

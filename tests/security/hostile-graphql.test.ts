@@ -4,7 +4,7 @@
  * directive floods, cost, batches, introspection in production, CSRF.
  */
 import { describe, expect, it } from 'vitest';
-import { gqlAs, graphqlWs, http, serve, wsOnce, wsSubscribe } from './helpers.js';
+import { expectServing, gqlAs, graphqlWs, http, serve, wsOnce, wsSubscribe } from './helpers.js';
 
 const NORMAL = '{ metrics { count } }';
 const DEEP = '{ sessions { edges { node { interactions { edges { node { toolsUsed { tool } } } } } } } }';
@@ -29,6 +29,7 @@ describe('hostile GraphQL over HTTP', () => {
     const nested = await gqlAs(s.url, '{ session(id: "x") { interactions(first: 5) { edges { node { toolsUsed { tool } } } } } }');
     expect(nested.errors).toBeUndefined();
     expect((await gqlAs(s.url, NORMAL)).data).toEqual({ metrics: { count: 0 } });
+    await expectServing(s.url);
   });
 
   it('applies configured limits, including cost', async () => {
@@ -37,6 +38,7 @@ describe('hostile GraphQL over HTTP', () => {
     expect(firstMessage(await gqlAs(s.url, pricey))).toMatch(/Cost limit of 14 exceeded/i);
     expect(firstMessage(await gqlAs(s.url, '{ session(id: "x") { interactions { pageInfo { endCursor } } } }'))).toMatch(/depth limit of 2 exceeded/);
     expect((await gqlAs(s.url, NORMAL)).data).toEqual({ metrics: { count: 0 } });
+    await expectServing(s.url);
   });
 
   it('refuses oversized bodies, chunked bodies and batched operations', async () => {
@@ -62,6 +64,7 @@ describe('hostile GraphQL over HTTP', () => {
     expect(batch.status).toBe(400);
     expect(batch.body).toMatch(/Batching is not supported/);
     expect((await gqlAs(s.url, NORMAL)).data).toEqual({ metrics: { count: 0 } });
+    await expectServing(s.url);
   });
 
   it('requires the CSRF header for requests a browser could send cross-site, not for JSON POSTs', async () => {
@@ -79,6 +82,7 @@ describe('hostile GraphQL over HTTP', () => {
     });
     expect(form.status).toBe(403);
     expect((await gqlAs(s.url, NORMAL)).status).toBe(200);
+    await expectServing(s.url);
   });
 
   it('turns introspection, field suggestions and GraphiQL off in production unless enabled', async () => {
@@ -123,5 +127,7 @@ describe('hostile GraphQL over graphql-ws', () => {
     await feed.until(() => feed.results.length === 1);
     expect(feed.errors).toBeNull();
     expect(closeCode).toBeNull();
+    await expectServing(s.url);
+    await feed.until(() => feed.results.length === 2);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { RECORD, TOKENS, TOKEN_ENV, gqlAs, graphqlWs, http, openSeed, serve, upgradeStatus, wsOnce, wsSubscribe } from './helpers.js';
+import { RECORD, TOKENS, TOKEN_ENV, expectServing, gqlAs, graphqlWs, http, openSeed, serve, upgradeStatus, wsOnce, wsSubscribe } from './helpers.js';
 
 const NORMAL = '{ metrics { count } }';
 
@@ -26,6 +26,7 @@ describe('rate limits', () => {
     expect(limited.json<{ error: string }>().error).toMatch(/rate limit exceeded: at most 1 requests per second \(burst 5\)/);
     // Another token has its own bucket.
     expect((await gqlAs(s.url, NORMAL, TOKENS.admin)).status).toBe(200);
+    await expectServing(s.url, TOKENS.ingest);
   });
 
   it('limits seed messages and graphql-ws operations with the same rule, keeping the connection open', async () => {
@@ -52,6 +53,8 @@ describe('rate limits', () => {
     expect(results[0]?.data?.metrics).toEqual({ count: replies.filter((r) => r === 'ack').length });
     expect(results.some((r) => /rate limit exceeded/.test(r.errors?.[0]?.message ?? ''))).toBe(true);
     expect(code).toBeNull();
+    // The ingest token's bucket is spent; the admin token's is not.
+    await expectServing(s.url, TOKENS.admin);
   });
 
   it('is off by default', async () => {
@@ -61,13 +64,26 @@ describe('rate limits', () => {
 });
 
 describe('connection and operation limits', () => {
-  it('refuses WebSocket upgrades beyond maxConnections with 503', async () => {
-    const s = await serve({ env: { AI_MONITOR_MAX_CONNECTIONS: '2' } });
-    await openSeed(s.wsUrl);
+  it('refuses WebSocket upgrades beyond maxConnections with 503, and admits again once one closes', async () => {
+    const s = await serve({ env: { AI_MONITOR_MAX_CONNECTIONS: '5' } });
+    const seeds = [];
+    for (let i = 0; i < 4; i++) seeds.push(await openSeed(s.wsUrl));
     const g = graphqlWs(s.wsUrl);
     expect((await wsOnce(g.client, NORMAL)).data).toEqual({ metrics: { count: 0 } });
     expect(await upgradeStatus(s.wsUrl)).toBe(503);
-    expect((await http(`${s.url}/health`)).json()).toMatchObject({ connections: 2 });
+    expect(await upgradeStatus(`${s.wsUrl}/graphql`, { headers: { 'sec-websocket-protocol': 'graphql-transport-ws' } })).toBe(503);
+    expect((await http(`${s.url}/health`)).json()).toMatchObject({ connections: 5 });
+    // The open connections keep working, and HTTP is not counted.
+    seeds[0]!.send({ type: 'metrics', data: RECORD });
+    expect((await seeds[0]!.next()).type).toBe('ack');
+    await expectServing(s.url);
+    seeds[3]!.ws.close();
+    await seeds[3]!.closed;
+    await expect.poll(async () => (await http(`${s.url}/health`)).json<{ connections: number }>().connections).toBe(4);
+    const again = await openSeed(s.wsUrl);
+    again.send({ type: 'metrics', data: RECORD });
+    expect((await again.next()).type).toBe('ack');
+    expect((await http(`${s.url}/metrics`)).body).toMatch(/ai_monitor_security_refused_total\{reason="connections"\} 2/);
   });
 
   it('refuses operations beyond maxSubscriptionsPerConnection on one graphql-ws connection', async () => {
@@ -81,6 +97,10 @@ describe('connection and operation limits', () => {
     let ok = false;
     for (let i = 0; i < 20 && !ok; i++) ok = (await wsOnce(client, NORMAL)).data !== undefined;
     expect(ok).toBe(true);
+    // The two subscriptions still running deliver.
+    await expectServing(s.url);
+    await subs[1]!.until(() => subs[1]!.results.length === 1);
+    await subs[2]!.until(() => subs[2]!.results.length === 1);
   });
 });
 

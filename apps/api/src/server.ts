@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST } from 'graphql';
 import { GRAPHQL_PATH, HTTP_INGEST_PATH } from '@ai-monitor/schema';
@@ -37,9 +37,9 @@ import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
 import { SecurityGate } from './security/gate.js';
-import { graphqlHardeningPlugins, wsValidationRules } from './security/graphql-hardening.js';
+import { graphqlHardeningPlugins, wsValidationRules, type SchemaDenial } from './security/graphql-hardening.js';
 import { withBoundedSubscribers } from './security/bounded-pubsub.js';
-import type { Principal } from './security/tokens.js';
+import { scopeDenial, type Principal } from './security/tokens.js';
 import { clientAddress, normaliseAddress } from './security/ip-allow.js';
 
 export interface App {
@@ -125,12 +125,23 @@ function wireCommits(core: Core, prom: PromMetrics): AsyncIterableIterator<unkno
   return ticks;
 }
 
+/**
+ * With tokens configured, even the schema needs a read token: the header editor starts with the
+ * Authorization header to fill in (sent on HTTP and as graphql-ws connection parameters) and
+ * keeps it in the browser.
+ */
+function graphiqlOptions(tokensEnabled: boolean): GraphiQLOptions {
+  const base: GraphiQLOptions = { title: 'ai-monitor GraphiQL', subscriptionsProtocol: 'WS' };
+  if (!tokensEnabled) return base;
+  return { ...base, headers: JSON.stringify({ Authorization: 'Bearer <read token>' }, null, 2), shouldPersistHeaders: true };
+}
+
 function createGraphql(services: Services, gate: SecurityGate): Yoga {
   const { config, logger } = services;
   return createYoga({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: config.graphiql ? { title: 'ai-monitor GraphiQL', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.graphiql ? graphiqlOptions(gate.tokens.enabled) : false,
     landingPage: false,
     // The Content-Length check in the request handler replaces Yoga's stream-wrapping one,
     // which costs over half the throughput of small operations.
@@ -142,6 +153,7 @@ function createGraphql(services: Services, gate: SecurityGate): Yoga {
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
       ...graphqlHardeningPlugins({
         introspection: config.introspection,
+        schemaDenial: (ctx) => schemaDenial(gate, ctx),
         limits: {
           maxDepth: config.graphqlMaxDepth,
           maxCost: config.graphqlMaxCost,
@@ -166,6 +178,13 @@ function createGraphql(services: Services, gate: SecurityGate): Yoga {
 function senderAddress(req: IncomingMessage, config: Config): string | null {
   const address = clientAddress(req, config.trustProxy);
   return address ? normaliseAddress(address) : null;
+}
+
+/** graphql-ws puts the connection's principal in the context; an HTTP request's is found from req. */
+function schemaDenial(gate: SecurityGate, ctx: Record<string, unknown>): SchemaDenial | null {
+  const auth = ctx.auth as Principal | undefined;
+  const req = ctx.req as IncomingMessage | undefined;
+  return scopeDenial(auth ?? (req ? gate.principalOf(req) : gate.tokens.resolve(null)), 'read');
 }
 
 /** Operations of callers with the same rights may share one execution (see graphql-ws). */
@@ -268,6 +287,22 @@ function createUpgradeHandler(services: Services, gate: SecurityGate, sockets: S
   };
 }
 
+/**
+ * Slow-client defence: Node answers 408 and closes a connection whose request head (or, for a
+ * connection that sends nothing, any byte) has not arrived within headersTimeout, or whose whole
+ * request has not within requestTimeout. Upgraded WebSockets leave Node's HTTP parser and are
+ * not subject to them. Node checks every connectionsCheckingInterval (30 s by default), so the
+ * check runs often enough for the deadlines to hold within a fifth of the shortest one, at most 1 s.
+ */
+function httpTimeouts(config: Config): { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(20, Math.floor(config.headersTimeoutMs / 5))),
+  };
+}
+
 function listen(server: Server, config: Config): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -309,8 +344,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   attachSubscriptions(sockets.graphql, yoga, services, gate);
   const handler = createHttpHandler(services, yoga, gate, prom, sockets);
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
-  const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
-  server.keepAliveTimeout = 65_000;
+  const timeouts = httpTimeouts(config);
+  const server: Server = tls ? createHttpsServer({ ...tls, ...timeouts }, handler) : createHttpServer(timeouts, handler);
   gate.guardServer(server);
   server.on('upgrade', createUpgradeHandler(services, gate, sockets));
 

@@ -65,6 +65,15 @@ export const configSchema = z.object({
   rateLimitPerSecond: z.coerce.number().min(0).max(1_000_000).default(0),
   /** Requests a client may make at once; defaults to twice the rate. */
   rateLimitBurst: intFromString(1, 10_000_000).optional(),
+  /**
+   * HTTP timeouts (slow-client defence): the request head must arrive within headersTimeoutMs
+   * (a connection that sends nothing is closed after it too), the whole request within
+   * requestTimeoutMs, and an idle keep-alive connection is closed after keepAliveTimeoutMs.
+   * Upgraded WebSocket connections are not subject to them.
+   */
+  headersTimeoutMs: intFromString(100, 3_600_000).default(10_000),
+  requestTimeoutMs: intFromString(100, 3_600_000).default(30_000),
+  keepAliveTimeoutMs: intFromString(100, 3_600_000).default(65_000),
   /** Most open WebSocket connections, both protocols together. */
   maxConnections: intFromString(1, 1_000_000).default(10_000),
   /** Most operations at once on one graphql-ws connection. */
@@ -144,6 +153,9 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_WS_COMPRESSION: 'wsCompression',
   AI_MONITOR_RATE_LIMIT: 'rateLimitPerSecond',
   AI_MONITOR_RATE_LIMIT_BURST: 'rateLimitBurst',
+  AI_MONITOR_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
+  AI_MONITOR_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
+  AI_MONITOR_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   AI_MONITOR_MAX_CONNECTIONS: 'maxConnections',
   AI_MONITOR_MAX_SUBSCRIPTIONS_PER_CONNECTION: 'maxSubscriptionsPerConnection',
   AI_MONITOR_SUBSCRIBER_QUEUE_LIMIT: 'subscriberQueueLimit',
@@ -232,6 +244,12 @@ function finalise(c: Parsed, env: NodeJS.ProcessEnv): Config {
   } catch (err) {
     if (err instanceof AllowListEntryError) throw new ConfigError(`invalid configuration: allowedIps (AI_MONITOR_ALLOWED_IPS): ${err.message}`);
     throw err;
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new ConfigError(
+      `invalid configuration: headersTimeoutMs (AI_MONITOR_HEADERS_TIMEOUT_MS, ${c.headersTimeoutMs}) must not exceed requestTimeoutMs (AI_MONITOR_REQUEST_TIMEOUT_MS, ${c.requestTimeoutMs})`,
+    );
   }
   if (c.storage === 'postgres' && !c.databaseUrl) {
     throw new ConfigError('invalid configuration: storage "postgres" needs databaseUrl (AI_MONITOR_DATABASE_URL)');

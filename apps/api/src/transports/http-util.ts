@@ -7,6 +7,8 @@ export class PayloadTooLargeError extends Error {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
+  // A refused body may still be arriving: close the connection rather than read the rest.
+  if (status === 413) res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
 }
@@ -18,15 +20,19 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
+        // Stop collecting but keep the socket, so the 413 reaches the client; Node discards the
+        // rest of the body while the response (Connection: close) is written, then closes.
+        req.off('data', onData);
+        chunks.length = 0;
         reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
