@@ -216,7 +216,7 @@ describe('pages with demo traffic', () => {
     await expect.poll(() => toolCard.locator('tbody tr').count(), POLL).toBeGreaterThan(5);
     // The tool table: every column inside its card (it fits, or its container scrolls).
     const tool = await toolCard.evaluate((card) => {
-      const box = card.querySelector<HTMLElement>('.scroll')!;
+      const box = card.querySelector<HTMLElement>('.scroll-x')!;
       const last = card.querySelector<HTMLElement>('thead th:last-child')!;
       return {
         overflowX: getComputedStyle(box).overflowX,
@@ -235,7 +235,7 @@ describe('pages with demo traffic', () => {
     await page.goto(`${server.url}/sessions`);
     const sessions = page.locator('main table');
     await expect.poll(() => sessions.locator('tbody tr').count(), POLL).toBeGreaterThan(10);
-    const box = await page.locator('main .card .scroll').evaluate((el) => ({ overflowX: getComputedStyle(el).overflowX, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    const box = await page.locator('main .card .scroll-x').evaluate((el) => ({ overflowX: getComputedStyle(el).overflowX, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
     expect(box.overflowX).toBe('auto');
     expect(box.scrollWidth).toBeGreaterThan(box.clientWidth);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
