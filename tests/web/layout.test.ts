@@ -72,6 +72,13 @@ describe('first run', () => {
     const start = page.getByRole('region', { name: 'Send your first interaction' });
     await start.waitFor({ timeout: 20_000 });
     await screenshot(page, 'layout-first-run-wide');
+    for (const scheme of ['light', 'dark'] as const) {
+      const phone = await openPage(browser, `${server.url}/`, { viewport: PHONE, isMobile: true, colorScheme: scheme });
+      await phone.page.getByRole('region', { name: 'Send your first interaction' }).waitFor({ timeout: 20_000 });
+      expect(await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+      await screenshot(phone.page, `layout-first-run-phone-${scheme}`);
+      await phone.context.close();
+    }
     const snippet = async (tab: string): Promise<string> => {
       await page.getByRole('tab', { name: tab }).click();
       return (await page.getByRole('tabpanel', { name: tab }).locator('pre').textContent()) ?? '';
