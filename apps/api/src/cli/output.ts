@@ -48,14 +48,47 @@ export function formatRate(perSecond: number): string {
 }
 
 /** Cuts `text` to `width` characters, marking the cut with an ellipsis. */
+/** Terminal columns of one code point: East Asian wide and fullwidth characters take two. */
+function charColumns(ch: string): number {
+  const c = ch.codePointAt(0) ?? 0;
+  const wide =
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f300 && c <= 0x1f64f) ||
+    (c >= 0x1f900 && c <= 0x1f9ff) ||
+    (c >= 0x20000 && c <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/** Columns `text` takes on a terminal (Chinese text takes two per character). */
+export function displayWidth(text: string): number {
+  let n = 0;
+  for (const ch of text) n += charColumns(ch);
+  return n;
+}
+
+/** Cuts `text` to at most `width` terminal columns, ending in `…` when cut. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  if (displayWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const w = charColumns(ch);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}…`;
 }
 
 export function pad(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  const len = [...text].length;
+  const len = displayWidth(text);
   if (len >= width) return text;
   const fill = ' '.repeat(width - len);
   return align === 'left' ? text + fill : fill + text;
@@ -68,7 +101,7 @@ export interface Column {
 
 /** A plain-text table with a header row and a rule under it. */
 export function table(columns: readonly Column[], rows: readonly string[][]): string {
-  const widths = columns.map((c, i) => Math.max([...c.header].length, ...rows.map((r) => [...(r[i] ?? '')].length)));
+  const widths = columns.map((c, i) => Math.max(displayWidth(c.header), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const line = (cells: readonly string[]): string =>
     cells.map((cell, i) => pad(cell, widths[i]!, columns[i]!.align ?? 'left')).join('  ').trimEnd();
   return [line(columns.map((c) => c.header)), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
