@@ -85,14 +85,18 @@ describe('first run', () => {
     };
     const python = await snippet('WebSocket');
     const curl = await snippet('HTTP (curl)');
+    const mutation = await snippet('GraphQL');
     // No fixed date: a record dated 2026-02-17 would land outside every default range.
     expect(python).not.toMatch(/20\d\d-\d\d-\d\d/);
     expect(curl).not.toMatch(/20\d\d-\d\d-\d\d/);
+    expect(mutation).not.toMatch(/20\d\d-\d\d-\d\d/);
     expect(python).toContain('"type": "metrics"');
 
-    // The curl command, run by a shell as shown.
+    // The curl command, run by a shell as shown; the mutation, as GraphiQL sends it.
     const r = await run('sh', ['-c', curl]);
     expect(JSON.parse(r.stdout)).toMatchObject({ accepted: 1 });
+    const g = await gql<{ recordInteraction: { id: string } }>(server, mutation, undefined, CSRF);
+    expect(g.errors).toBeUndefined();
     // The Python snippet, as shown, when a Python with the `websockets` package is at hand
     // (PYTHON names it; the snippet says to pip install it).
     const python3 = process.env.PYTHON ?? 'python3';
@@ -111,7 +115,7 @@ describe('first run', () => {
     } else {
       console.warn(`layout.test: ${python3} has no "websockets" module; the Python snippet was not run`);
     }
-    const expected = hasWebsockets ? 2 : 1;
+    const expected = hasWebsockets ? 3 : 2;
     // The overview's defaults: the tiles' last 5 minutes and the charts' default range.
     await expect.poll(async () => (await page.locator('[data-kpi="throughput"]').textContent()) ?? '', POLL).toContain(`${expected} in the last 5 min`);
     const feed = page.getByRole('region', { name: 'Newest interactions' });
