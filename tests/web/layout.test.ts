@@ -98,8 +98,8 @@ describe('first run', () => {
     const g = await gql<{ recordInteraction: { id: string } }>(server, mutation, undefined, CSRF);
     expect(g.errors).toBeUndefined();
     // The Python snippet, as shown, when a Python with the `websockets` package is at hand
-    // (PYTHON names it; the snippet says to pip install it).
-    const python3 = process.env.PYTHON ?? 'python3';
+    // (AI_MONITOR_TEST_PYTHON names it; the snippet says to pip install it).
+    const python3 = process.env.AI_MONITOR_TEST_PYTHON ?? 'python3';
     const hasWebsockets = await run(python3, ['-c', 'import websockets']).then(
       () => true,
       () => false,
