@@ -76,6 +76,15 @@ describe('first run', () => {
       const phone = await openPage(browser, `${server.url}/`, { viewport: PHONE, isMobile: true, colorScheme: scheme });
       await phone.page.getByRole('region', { name: 'Send your first interaction' }).waitFor({ timeout: 20_000 });
       expect(await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+      // The Copy button does not cover the code, and the three tabs sit on one row.
+      const layout = await phone.page.evaluate(() => {
+        const panel = [...document.querySelectorAll<HTMLElement>('[role=tabpanel]')].find((p) => !p.hidden)!;
+        const copy = panel.querySelector('button')!.getBoundingClientRect();
+        const pre = panel.querySelector('pre')!.getBoundingClientRect();
+        const tabs = [...document.querySelectorAll('[role=tab]')].map((t) => Math.round(t.getBoundingClientRect().top));
+        return { overlap: copy.bottom > pre.top && copy.top < pre.bottom, tabRows: new Set(tabs).size };
+      });
+      expect(layout).toEqual({ overlap: false, tabRows: 1 });
       await screenshot(phone.page, `layout-first-run-phone-${scheme}`);
       await phone.context.close();
     }
