@@ -64,6 +64,10 @@ describe('recording', () => {
     expect(r.errors?.[0]?.message).toBe('input.responseTimeMs: must be 0 or more');
     const r2 = await gql(server, RECORD, { input: input({ timestamp: 'not a date' }) });
     expect(r2.errors?.[0]?.message).toMatch(/^input\.timestamp: not a valid ISO-8601/);
+    const r3 = await gql(server, RECORD, { input: input({ feedbackScore: 5.5 }) });
+    expect(r3.errors?.[0]?.message).toBe('input.feedbackScore: must be between 1 and 5 (the feedback scale)');
+    const r4 = await gql<{ recordInteraction: { feedbackScore: number } }>(server, 'mutation ($input: InteractionInput!) { recordInteraction(input: $input) { feedbackScore } }', { input: input({ feedbackScore: 4 }) });
+    expect(r4.data?.recordInteraction.feedbackScore).toBe(4);
   });
 
   it('GraphQL type errors name the field and store nothing', async () => {

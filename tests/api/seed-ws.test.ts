@@ -80,6 +80,8 @@ describe('seed WebSocket protocol', () => {
       [{ type: 'metrics', data: seedRecord({ session_id: undefined }) }, /^session_id: is required$/],
       [{ type: 'metrics', data: seedRecord({ response_time_ms: -5 }) }, /^response_time_ms: must be 0 or more$/],
       [{ type: 'metrics', data: seedRecord({ timestamp: 'yesterday' }) }, /^timestamp: not a valid ISO-8601/],
+      [{ type: 'metrics', data: seedRecord({ feedback_score: 7 }) }, /^feedback_score: must be between 1 and 5 \(the feedback scale\)$/],
+      [{ type: 'metrics', data: seedRecord({ feedback_score: 0 }) }, /^feedback_score: must be between 1 and 5/],
       [{ type: 'metrics', data: seedRecord({ tools_used: [{ params: {} }] }) }, /^tools_used\[0\]\.tool: is required$/],
       [{ type: 'metrics', data: seedRecord({ tools_used: [{ tool: 'x', params: [1] }] }) }, /^tools_used\[0\]\.params: expected record, got array$/],
       [{ type: 'metrics_batch', data: [{}, 5] }, /all 2 records were rejected/],

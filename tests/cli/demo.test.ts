@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { InteractionWire } from '@ai-monitor/schema';
 import { REPO_ROOT, gql, startServer, type RunningServer } from '../helpers/server.js';
 import { cli, freePort, startCli, storedCount } from './cli-helpers.js';
 
 interface Node {
   sessionId: string;
+  userInput: string;
   intent: string;
   assistant: string | null;
   model: string | null;
@@ -39,7 +41,7 @@ async function allInteractions(): Promise<Node[]> {
     const r: Awaited<ReturnType<typeof gql<{ interactions: { edges: { node: Node }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>>> = await gql(
       server,
       `query($after: String) { interactions(first: 50, after: $after) {
-        edges { node { sessionId intent assistant model version success errorType responseTimeMs toolsUsed { tool params durationMs } } }
+        edges { node { sessionId userInput intent assistant model version success errorType responseTimeMs toolsUsed { tool params durationMs } } }
         pageInfo { hasNextPage endCursor } } }`,
       { after },
     );
@@ -65,10 +67,10 @@ describe('ai-monitor demo', () => {
     expect(new Set(nodes.map((n) => n.assistant)).size).toBe(3);
     expect(nodes.every((n) => n.model && n.version)).toBe(true);
     expect(new Set(nodes.map((n) => n.intent)).size).toBeGreaterThanOrEqual(4);
-    // Sessions of several turns.
-    const turns = new Map<string, number>();
-    for (const n of nodes) turns.set(n.sessionId, (turns.get(n.sessionId) ?? 0) + 1);
-    expect([...turns.values()].some((t) => t >= 3)).toBe(true);
+    // Chinese and English questions; multi-turn sessions are checked on the model (below), as
+    // turns of one session are seconds apart and this run lasts a fraction of a second.
+    expect(nodes.some((n) => /[\u4e00-\u9fff]/.test(n.userInput))).toBe(true);
+    expect(nodes.some((n) => /^[\x20-\x7e]+$/.test(n.userInput))).toBe(true);
     // Tool calls with parameters and durations.
     const tools = nodes.flatMap((n) => n.toolsUsed);
     expect(tools.length).toBeGreaterThan(100);
@@ -134,14 +136,82 @@ describe('ai-monitor demo', () => {
   });
 });
 
+type TrafficModule = typeof import('../../apps/api/src/cli/demo-traffic.js');
+type ScenarioModule = typeof import('../../apps/api/src/cli/demo-scenarios.js');
+const load = async <T>(name: string): Promise<T> => (await import(pathToFileURL(join(REPO_ROOT, `apps/api/dist/cli/${name}.js`)).href)) as T;
+
+/** Ten simulated minutes at 10/s, on a simulated clock (no waiting). */
+async function simulate(seed: number): Promise<InteractionWire[]> {
+  const mod = await load<TrafficModule>('demo-traffic');
+  const model = new mod.TrafficModel({ assistants: 6, bursts: false, seed });
+  const t0 = Date.UTC(2026, 1, 17, 14, 30);
+  const out: InteractionWire[] = [];
+  for (let i = 0; i < 6000; i++) out.push(model.next(new Date(t0 + i * 100), i / 10).record);
+  return out;
+}
+
 describe('demo traffic model', () => {
+  it("passes each question's subject to its tools, in English and Chinese", async () => {
+    const { SUBJECT_PARAM } = await load<ScenarioModule>('demo-scenarios');
+    const records = await simulate(11);
+    let checked = 0;
+    for (const r of records) {
+      for (const call of r.tools_used ?? []) {
+        const key = SUBJECT_PARAM[call.tool];
+        if (!key || !(key in (call.params ?? {}))) continue;
+        // Every word of the subject appears in the question.
+        for (const word of String(call.params![key]).split(' ')) expect(r.user_input.toLowerCase(), `${call.tool}.${key}`).toContain(word.toLowerCase());
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2000);
+    // "... in Beijing tomorrow?" asks weather_api for Beijing on the next day.
+    const dates = { today: '2026-02-17', tomorrow: '2026-02-18', 'the day after tomorrow': '2026-02-19' } as const;
+    const weather = records.filter((r) => r.intent === 'weather' && r.user_input.includes(' in Beijing '));
+    expect(weather.length).toBeGreaterThan(0);
+    for (const r of weather) {
+      const day = / in Beijing (.+)\?$/.exec(r.user_input)![1] as keyof typeof dates;
+      expect(r.tools_used?.[0]).toMatchObject({ tool: 'weather_api', params: { city: 'Beijing', date: dates[day] } });
+    }
+    const chinese = records.filter((r) => /[\u4e00-\u9fff]/.test(r.user_input));
+    expect(chinese.length / records.length).toBeGreaterThan(0.3);
+    expect(chinese.some((r) => r.tools_used?.some((t) => t.tool === 'weather_api' && /[\u4e00-\u9fff]/.test(String(t.params?.city))))).toBe(true);
+  });
+
+  it("starts a session's next turn only after the previous one finished plus think time", async () => {
+    const { THINK_MS } = await load<TrafficModule>('demo-traffic');
+    const records = await simulate(5);
+    const bySession = new Map<string, InteractionWire[]>();
+    for (const r of records) bySession.set(r.session_id, [...(bySession.get(r.session_id) ?? []), r]);
+    const multi = [...bySession.values()].filter((turns) => turns.length >= 3);
+    expect(multi.length).toBeGreaterThan(50);
+    let gaps = 0;
+    for (const turns of bySession.values()) {
+      for (let k = 1; k < turns.length; k++) {
+        const prev = turns[k - 1]!;
+        const gap = Date.parse(String(turns[k]!.timestamp)) - Date.parse(String(prev.timestamp));
+        expect(gap).toBeGreaterThanOrEqual(prev.response_time_ms + THINK_MS.min);
+        gaps++;
+      }
+    }
+    expect(gaps).toBeGreaterThan(1000);
+  });
+
+  it('rates some answers on the 1-5 feedback scale', async () => {
+    const scores = (await simulate(9)).flatMap((r) => (r.feedback_score == null ? [] : [r.feedback_score]));
+    expect(scores.length).toBeGreaterThan(100);
+    expect(scores.every((s) => Number.isInteger(s) && s >= 1 && s <= 5)).toBe(true);
+    expect(new Set(scores).size).toBe(5);
+  });
+
   it('puts error bursts and slow spells on a schedule that trips the seed alert rules', async () => {
-    const mod = (await import(pathToFileURL(join(REPO_ROOT, 'apps/api/dist/cli/demo-traffic.js')).href)) as typeof import('../../apps/api/src/cli/demo-traffic.js');
+    const mod = await load<TrafficModule>('demo-traffic');
     const model = new mod.TrafficModel({ assistants: 6, bursts: true, seed: 42 });
     const rate = 10;
     const byPhase = new Map<string, { n: number; errors: number; slow: number; maxRun: number; run: number }>();
+    const t0 = Date.now();
     for (let i = 0; i < 600 * rate; i++) {
-      const { record, phase } = model.next(new Date(), i / rate);
+      const { record, phase } = model.next(new Date(t0 + (i * 1000) / rate), i / rate);
       const p = byPhase.get(phase) ?? { n: 0, errors: 0, slow: 0, maxRun: 0, run: 0 };
       p.n += 1;
       if (!record.success) {

@@ -172,3 +172,33 @@ describe('ai-monitor tail', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('tail lines', () => {
+  it('fit the terminal with Chinese input (two columns per character)', async () => {
+    const { pathToFileURL } = await import('node:url');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('../helpers/server.js');
+    const fmt = (await import(pathToFileURL(join(REPO_ROOT, 'apps/api/dist/cli/tail-format.js')).href)) as typeof import('../../apps/api/src/cli/tail-format.js');
+    const out = (await import(pathToFileURL(join(REPO_ROOT, 'apps/api/dist/cli/output.js')).href)) as typeof import('../../apps/api/src/cli/output.js');
+    const row = {
+      id: '1',
+      sessionId: '20260217_143000-helpdesk-a1f3',
+      timestamp: '2026-02-17T14:30:00.000Z',
+      userInput: '帮我找一下关于电动汽车的最新文章，并且总结成三点，再翻译成英文发给李伟和张敏',
+      intent: '搜索',
+      toolsUsed: [{ tool: 'web_search', durationMs: 10, success: true }],
+      responseTimeMs: 1234,
+      success: true,
+      errorType: null,
+      assistant: '客服助手',
+      model: null,
+    };
+    for (const width of [80, 100, 160]) {
+      const line = fmt.interactionLine(row, (_style: unknown, text: string) => text, width);
+      expect(out.displayWidth(line), line).toBeLessThanOrEqual(width);
+      if (width >= 160) expect(line).toContain('帮我找一下');
+    }
+    expect(out.pad('搜索', 6)).toBe('搜索  ');
+    expect(out.truncate('电动汽车', 5)).toBe('电动…');
+  });
+});

@@ -4,6 +4,7 @@ import { SeriesBuffer, type SeriesPoint } from '../../apps/web/src/lib/charts/se
 import { bucketFor, rangeFromParams, rangeToParams, resolveRange } from '../../apps/web/src/lib/time-range.js';
 import { EMPTY_FILTER, filterFromParams, filterToGraphQL, filterToParams } from '../../apps/web/src/lib/explorer-filter.js';
 import { throttle } from '../../apps/web/src/lib/live/coalesce.js';
+import { fmtFeedback, fmtWhen } from '../../apps/web/src/lib/format.js';
 
 const MIN = 60_000;
 const point = (start: number, count: number, over: Partial<SeriesPoint> = {}): SeriesPoint => ({
@@ -98,5 +99,31 @@ describe('throttle', () => {
     expect(runs).toBe(2);
     await vi.advanceTimersByTimeAsync(5000);
     expect(runs).toBe(2);
+  });
+});
+
+describe('dates in lists', () => {
+  // Local times: the dashboard shows the viewer's zone.
+  const now = new Date(2026, 1, 17, 14, 30);
+  const at = (d: Date): string => d.toISOString();
+
+  it("shows the time alone for today's records and a date for others", () => {
+    const today = fmtWhen(at(new Date(2026, 1, 17, 9, 5, 7)), now);
+    expect(today).toMatch(/09:05:07|9:05:07/);
+    expect(today).not.toMatch(/Feb|17/);
+    const yesterday = fmtWhen(at(new Date(2026, 1, 16, 23, 59, 58)), now);
+    expect(yesterday).toMatch(/16/);
+    expect(yesterday).toMatch(/59:58/);
+    expect(yesterday).not.toMatch(/2026/);
+    expect(fmtWhen(at(new Date(2025, 11, 31, 12, 0, 0)), now)).toMatch(/2025/);
+    expect(fmtWhen(at(new Date(2026, 1, 17, 9, 5, 7)), now, true)).toMatch(/17/);
+    expect(fmtWhen(null, now)).toBe('—');
+    expect(fmtWhen('not a date', now)).toBe('—');
+  });
+
+  it('shows feedback on its 1-5 scale', () => {
+    expect(fmtFeedback(4)).toBe('4 / 5');
+    expect(fmtFeedback(4.5)).toMatch(/^4[.,]5 \/ 5$/);
+    expect(fmtFeedback(null)).toBe('—');
   });
 });

@@ -40,6 +40,7 @@ export interface InteractionRecord {
   inputTokens?: number | null;
   outputTokens?: number | null;
   costUsd?: number | null;
+  /** The user's rating of the answer, from 1 (poor) to 5 (excellent); the server refuses other values. */
   feedbackScore?: number | null;
   metadata?: Record<string, unknown> | null;
 }

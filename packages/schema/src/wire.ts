@@ -12,6 +12,9 @@ export interface ToolUseWire {
   error?: string | null;
 }
 
+/** The scale of `feedback_score`: a user's rating of an answer, from 1 (poor) to 5 (excellent). */
+export const FEEDBACK_SCALE = { min: 1, max: 5 } as const;
+
 /** One interaction as an assistant reports it (the seed's `data` object). */
 export interface InteractionWire {
   /** Optional idempotency key: a repeated id is stored once. Generated (ULID) when absent. */
@@ -35,6 +38,7 @@ export interface InteractionWire {
   input_tokens?: number | null;
   output_tokens?: number | null;
   cost_usd?: number | null;
+  /** The user's rating of the answer on the FEEDBACK_SCALE (1-5). */
   feedback_score?: number | null;
   metadata?: Record<string, unknown> | null;
 }

@@ -8,62 +8,9 @@
  * 30 s, 3 errors in a row). Simulated time is record index / rate, so the same options give
  * the same phases whatever the machine's speed.
  */
-import type { InteractionWire, ToolUseWire } from '@ai-monitor/schema';
-
-// ---- randomness -----------------------------------------------------------------------------
-
-/** Small seeded PRNG (mulberry32): reproducible demos with --seed. */
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-
-  weighted<T>(items: readonly (readonly [T, number])[]): T {
-    const total = items.reduce((s, [, w]) => s + w, 0);
-    let r = this.next() * total;
-    for (const [item, w] of items) {
-      r -= w;
-      if (r < 0) return item;
-    }
-    return items[items.length - 1]![0];
-  }
-
-  /** Log-normal with the given median and shape: most values near the median, a long right tail. */
-  logNormal(median: number, sigma: number): number {
-    const u1 = Math.max(this.next(), 1e-12);
-    const u2 = this.next();
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return median * Math.exp(sigma * z);
-  }
-
-  hex(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += Math.floor(this.next() * 16).toString(16);
-    return s;
-  }
-}
+import { FEEDBACK_SCALE, type InteractionWire } from '@ai-monitor/schema';
+import { Random } from './demo-random.js';
+import { INTENTS, type IntentProfile, type Lang } from './demo-scenarios.js';
 
 // ---- the simulated world ----------------------------------------------------------------------
 
@@ -94,91 +41,6 @@ const MODEL_PRICE: Record<string, readonly [number, number]> = {
   'gpt-4.1': [0.002, 0.008],
   'llama-3.3-70b': [0.0006, 0.0008],
   'mistral-large': [0.002, 0.006],
-};
-
-const TOPICS = ['solar panels', 'the 2026 budget', 'vector databases', 'sleep research', 'electric bikes', 'GDPR fines', 'coral reefs', 'quantum error correction'];
-const CITIES = ['Lisbon', 'Osaka', 'Nairobi', 'Toronto', 'Berlin', 'Lima', 'Hanoi', 'Oslo'];
-const LANGS = ['French', 'Japanese', 'Spanish', 'German', 'Swahili', 'Portuguese'];
-const CODE_LANGS = ['TypeScript', 'Python', 'Go', 'Rust', 'SQL'];
-const PEOPLE = ['Amira', 'Jonas', 'Mei', 'Carlos', 'Priya', 'Tom'];
-const DAYS = ['tomorrow', 'Monday', 'Friday', 'next Tuesday', 'the 14th'];
-
-interface IntentProfile {
-  /** Median model time in ms, before tool calls. */
-  medianMs: number;
-  inputs: readonly ((r: Random) => string)[];
-  /** Tool chains this intent may run; one is chosen per turn. */
-  chains: readonly (readonly ((r: Random) => ToolUseWire)[])[];
-  /** Baseline chance of failing. */
-  errorRate: number;
-}
-
-const tool = (name: string, medianMs: number, params: (r: Random) => Record<string, unknown>) =>
-  (r: Random): ToolUseWire => ({ tool: name, params: params(r), duration_ms: Math.round(r.logNormal(medianMs, 0.6)), success: true });
-
-const webSearch = tool('web_search', 450, (r) => ({ query: r.pick(TOPICS), top_k: r.pick([3, 5, 10]) }));
-const fetchPage = tool('fetch_page', 700, (r) => ({ url: `https://example.org/${r.pick(['news', 'docs', 'wiki'])}/${r.hex(6)}` }));
-const readDoc = tool('read_document', 300, (r) => ({ doc_id: `doc-${r.hex(8)}`, pages: r.int(1, 40) }));
-const kbLookup = tool('kb_lookup', 120, (r) => ({ query: r.pick(TOPICS), index: 'support-articles' }));
-const codeRun = tool('code_interpreter', 1800, (r) => ({ language: r.pick(CODE_LANGS), lines: r.int(5, 300) }));
-const repoSearch = tool('repo_search', 350, (r) => ({ query: r.pick(['parseConfig', 'retry logic', 'auth middleware', 'flaky test']), repo: 'acme/platform' }));
-const runTests = tool('run_tests', 6000, (r) => ({ suite: r.pick(['unit', 'integration']), files: r.int(1, 12) }));
-const translateApi = tool('translate_api', 250, (r) => ({ source: 'en', target: r.pick(LANGS).slice(0, 2).toLowerCase(), chars: r.int(20, 2000) }));
-const calLookup = tool('calendar_lookup', 200, (r) => ({ date: r.pick(DAYS), attendees: r.int(1, 5) }));
-const calCreate = tool('calendar_create', 350, (r) => ({ title: `Sync with ${r.pick(PEOPLE)}`, start: `${r.int(8, 17)}:00`, duration_min: r.pick([15, 30, 60]) }));
-const weatherApi = tool('weather_api', 180, (r) => ({ city: r.pick(CITIES), units: 'metric' }));
-const emailDraft = tool('email_draft', 400, (r) => ({ to: `${r.pick(PEOPLE).toLowerCase()}@example.com`, tone: r.pick(['formal', 'friendly']) }));
-const emailSend = tool('email_send', 500, () => ({ provider: 'smtp' }));
-
-const INTENTS: Record<string, IntentProfile> = {
-  search: {
-    medianMs: 900,
-    errorRate: 0.02,
-    inputs: [(r) => `find recent articles about ${r.pick(TOPICS)}`, (r) => `what is the population of ${r.pick(CITIES)}?`, (r) => `who leads research on ${r.pick(TOPICS)}?`],
-    chains: [[webSearch], [webSearch, fetchPage], [kbLookup]],
-  },
-  summarize: {
-    medianMs: 2200,
-    errorRate: 0.02,
-    inputs: [(r) => `summarize this report on ${r.pick(TOPICS)}`, () => 'give me the key points of the attached PDF', (r) => `tl;dr of the thread about ${r.pick(TOPICS)}`],
-    chains: [[readDoc], [fetchPage], [readDoc, readDoc]],
-  },
-  code: {
-    medianMs: 3200,
-    errorRate: 0.04,
-    inputs: [(r) => `write a ${r.pick(CODE_LANGS)} function that deduplicates a list`, (r) => `why does my ${r.pick(CODE_LANGS)} code throw a null reference?`, () => 'refactor this module to remove the global state'],
-    chains: [[repoSearch], [codeRun], [repoSearch, codeRun], [codeRun, runTests]],
-  },
-  translate: {
-    medianMs: 700,
-    errorRate: 0.015,
-    inputs: [(r) => `translate "see you next week" into ${r.pick(LANGS)}`, (r) => `how do I say "thank you for your patience" in ${r.pick(LANGS)}?`],
-    chains: [[translateApi], []],
-  },
-  schedule: {
-    medianMs: 800,
-    errorRate: 0.03,
-    inputs: [(r) => `book a meeting with ${r.pick(PEOPLE)} ${r.pick(DAYS)} at ${r.int(8, 17)}:00`, (r) => `am I free ${r.pick(DAYS)} afternoon?`, () => 'move my 3 pm call to Thursday'],
-    chains: [[calLookup], [calLookup, calCreate]],
-  },
-  weather: {
-    medianMs: 500,
-    errorRate: 0.01,
-    inputs: [(r) => `what's the weather in ${r.pick(CITIES)} ${r.pick(DAYS)}?`, (r) => `do I need an umbrella in ${r.pick(CITIES)}?`],
-    chains: [[weatherApi]],
-  },
-  email: {
-    medianMs: 1400,
-    errorRate: 0.025,
-    inputs: [(r) => `draft a reply to ${r.pick(PEOPLE)} declining politely`, (r) => `send the meeting notes to ${r.pick(PEOPLE)}`],
-    chains: [[emailDraft], [emailDraft, emailSend]],
-  },
-  chitchat: {
-    medianMs: 450,
-    errorRate: 0.005,
-    inputs: [() => 'hi there!', () => 'tell me a joke', () => 'thanks, that helped', () => 'what can you do?'],
-    chains: [[]],
-  },
 };
 
 /** Error types of ordinary failures, by weight. */
@@ -212,6 +74,11 @@ export function phaseAt(simSeconds: number, bursts: boolean): Phase {
 
 // ---- sessions -----------------------------------------------------------------------------------
 
+/** Think time between a turn's answer and the user's next question: log-normal, bounded. */
+export const THINK_MS = { min: 2_000, median: 8_000, max: 120_000 } as const;
+/** Share of sessions whose user writes in Chinese. */
+const CHINESE_SHARE = 0.6;
+
 interface Session {
   id: string;
   assistant: AssistantProfile;
@@ -219,8 +86,11 @@ interface Session {
   model: string;
   userId: string;
   channel: string;
+  lang: Lang;
   turnsLeft: number;
   intent: string;
+  /** Epoch ms before which the next turn cannot start: the last turn's end plus think time. */
+  readyAt: number;
 }
 
 export interface TrafficOptions {
@@ -234,29 +104,41 @@ export interface GeneratedRecord {
   phase: Phase;
 }
 
-/** Produces interaction records, one per call, as the simulated assistants would report them. */
+/**
+ * Produces interaction records, one per call, as the simulated assistants would report them.
+ * A record is a turn starting at `now` (its timestamp). A session's next turn starts only once
+ * the previous one has finished and its user has thought; when no session is ready, a new
+ * conversation opens. So the number of concurrent conversations follows the rate, and the
+ * turns of many conversations interleave as real traffic does.
+ */
 export class TrafficModel {
   private readonly rnd: Random;
   private readonly assistants: readonly AssistantProfile[];
-  private readonly sessions: Session[] = [];
+  /** Open sessions, the one ready first on top. */
+  private readonly waiting = new MinHeap<Session>((s) => s.readyAt);
   private sessionCounter = 0;
 
   constructor(private readonly opts: TrafficOptions) {
     this.rnd = new Random(opts.seed);
     this.assistants = ASSISTANTS.slice(0, Math.max(1, Math.min(opts.assistants, ASSISTANTS.length)));
-    // A few concurrent conversations per assistant, interleaved as real traffic is.
-    for (let i = 0; i < this.assistants.length * 4; i++) this.sessions.push(this.newSession(new Date()));
   }
 
-  /** The next interaction at wall-clock `now`, `simSeconds` into the run. */
+  /** The next interaction, a turn starting at wall-clock `now`, `simSeconds` into the run. */
   next(now: Date, simSeconds: number): GeneratedRecord {
     const phase = phaseAt(simSeconds, this.opts.bursts);
-    const slot = this.rnd.int(0, this.sessions.length - 1);
-    const session = this.sessions[slot]!;
+    const top = this.waiting.peek();
+    const session = top && top.readyAt <= now.getTime() ? this.waiting.pop()! : this.newSession(now);
     const record = this.turn(session, now, phase, simSeconds);
     session.turnsLeft -= 1;
-    if (session.turnsLeft <= 0) this.sessions[slot] = this.newSession(now);
+    if (session.turnsLeft > 0) {
+      session.readyAt = now.getTime() + record.response_time_ms + this.thinkTime();
+      this.waiting.push(session);
+    }
     return { record, phase };
+  }
+
+  private thinkTime(): number {
+    return Math.round(Math.min(THINK_MS.max, Math.max(THINK_MS.min, this.rnd.logNormal(THINK_MS.median, 0.7))));
   }
 
   private newSession(now: Date): Session {
@@ -270,10 +152,12 @@ export class TrafficModel {
       version: this.rnd.pick(assistant.versions),
       model: this.rnd.pick(assistant.models),
       userId: `user-${this.rnd.int(1, 250)}`,
-      channel: this.rnd.pick(['web', 'slack', 'api', 'mobile']),
+      channel: this.rnd.pick(['web', 'wechat', 'api', 'mobile']),
+      lang: this.rnd.chance(CHINESE_SHARE) ? 'zh' : 'en',
       // Mostly short conversations, some long ones.
       turnsLeft: Math.min(12, 1 + Math.floor(this.rnd.logNormal(2.5, 0.7))),
       intent: this.rnd.weighted(assistant.intents),
+      readyAt: now.getTime(),
     };
   }
 
@@ -281,7 +165,7 @@ export class TrafficModel {
     // Conversations mostly stay on topic.
     if (!this.rnd.chance(0.65)) s.intent = this.rnd.weighted(s.assistant.intents);
     const profile = INTENTS[s.intent]!;
-    const tools = this.rnd.pick(profile.chains).map((make) => make(this.rnd));
+    const { userInput, tools } = this.rnd.pick(profile.scenarios)({ r: this.rnd, lang: s.lang, now });
     const toolTime = tools.reduce((sum, t) => sum + (t.duration_ms ?? 0), 0);
     // Model time: log-normal, and 1 % of turns in a much longer tail (retries, huge contexts).
     let responseMs = this.rnd.logNormal(profile.medianMs, 0.55) * (this.rnd.chance(0.01) ? this.rnd.int(4, 10) : 1) + toolTime;
@@ -300,7 +184,7 @@ export class TrafficModel {
     return {
       session_id: s.id,
       timestamp: now.toISOString(),
-      user_input: this.rnd.pick(profile.inputs)(this.rnd),
+      user_input: userInput,
       intent: s.intent,
       tools_used: tools,
       response_time_ms: Math.round(responseMs),
@@ -313,8 +197,9 @@ export class TrafficModel {
       input_tokens: inputTokens,
       output_tokens: outputTokens,
       cost_usd: Number(((inputTokens * inPrice + outputTokens * outPrice) / 1000).toFixed(6)),
-      ...(this.rnd.chance(0.08) ? { feedback_score: this.rnd.int(1, 5) } : {}),
-      metadata: { demo: true, channel: s.channel },
+      // Some users rate the answer, on the 1-5 feedback scale.
+      ...(this.rnd.chance(0.08) ? { feedback_score: this.rnd.int(FEEDBACK_SCALE.min, FEEDBACK_SCALE.max) } : {}),
+      metadata: { demo: true, channel: s.channel, language: s.lang },
     };
   }
 
@@ -327,5 +212,47 @@ export class TrafficModel {
     if (phase === 'slow spell' && this.rnd.chance(0.1)) return 'timeout';
     if (phase === 'normal' && responseMs > 45_000) return 'timeout';
     return this.rnd.chance(profile.errorRate) ? this.rnd.weighted(BASE_ERRORS) : null;
+  }
+}
+
+/** A binary min-heap on a numeric key: the session ready first, in O(log n), at any rate. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly key: (item: T) => number) {}
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.key(a[parent]!) <= this.key(a[i]!)) break;
+      [a[parent], a[i]] = [a[i]!, a[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    a[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && this.key(a[l]!) < this.key(a[m]!)) m = l;
+      if (r < a.length && this.key(a[r]!) < this.key(a[m]!)) m = r;
+      if (m === i) break;
+      [a[m], a[i]] = [a[i]!, a[m]!];
+      i = m;
+    }
+    return top;
   }
 }

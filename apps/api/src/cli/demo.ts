@@ -44,9 +44,11 @@ export function registerDemo(program: Command): void {
       'after',
       `
 Each simulated assistant holds multi-turn sessions with intents (search, summarize, code,
-translate, schedule, weather, email, chitchat), tool calls with parameters and durations,
-long-tailed response times and occasional errors (tool_error, timeout, rate_limit,
-invalid_input, context_length_exceeded).
+translate, schedule, weather, email, chitchat) in English and Chinese, tool calls whose
+parameters come from the question (a weather question for Beijing calls weather_api with
+{"city": "Beijing"}), long-tailed response times and occasional errors (tool_error, timeout,
+rate_limit, invalid_input, context_length_exceeded). A session's next turn starts after the
+previous one has finished plus a few seconds of thinking; some answers get a 1-5 feedback score.
 
 Exit status: 0 when every interaction sent was stored; 1 when the server could not be
 reached or some were refused or lost; 2 for bad options.

@@ -3,6 +3,7 @@
  * (seed WebSocket, HTTP batch, GraphQL). Input uses the seed's snake_case names.
  */
 import { z } from 'zod';
+import { FEEDBACK_SCALE } from '@ai-monitor/schema';
 import type { Interaction, ToolUse } from '../model/interaction.js';
 import { fieldPath, type Naming } from './fields.js';
 import { newId } from './ids.js';
@@ -34,6 +35,7 @@ export type ValidationResult =
   | { ok: false; error: string };
 
 const MAX_ID = 128;
+const FEEDBACK_OUT_OF_SCALE = `must be between ${FEEDBACK_SCALE.min} and ${FEEDBACK_SCALE.max} (the feedback scale)`;
 const MAX_LABEL = 200;
 const jsonObject = z.record(z.string(), z.unknown());
 const optText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullish();
@@ -64,7 +66,11 @@ const recordSchema = z.object({
   input_tokens: optCount,
   output_tokens: optCount,
   cost_usd: z.number().min(0, 'must be 0 or more').nullish(),
-  feedback_score: z.number().nullish(),
+  feedback_score: z
+    .number()
+    .min(FEEDBACK_SCALE.min, FEEDBACK_OUT_OF_SCALE)
+    .max(FEEDBACK_SCALE.max, FEEDBACK_OUT_OF_SCALE)
+    .nullish(),
   metadata: jsonObject.nullish(),
 });
 

@@ -1,5 +1,6 @@
 /** Interactions: the record type, recording mutations, the explorer query and the live feed. */
 import { Repeater } from 'graphql-yoga';
+import { FEEDBACK_SCALE } from '@ai-monitor/schema';
 import { builder } from './builder.js';
 import type { Interaction, InteractionFilter, ToolUse } from '../model/interaction.js';
 import { camelRecordToWire } from '../ingest/fields.js';
@@ -7,6 +8,8 @@ import { BatchTooLargeError, type IngestOutcome } from '../ingest/service.js';
 import type { Context } from './context.js';
 import { resolvePage } from './pagination.js';
 import { userInputError } from './errors.js';
+
+const FEEDBACK_DESCRIPTION = `The user's rating of the answer, from ${FEEDBACK_SCALE.min} (poor) to ${FEEDBACK_SCALE.max} (excellent); values outside the scale are refused.`;
 
 export const ToolUseRef = builder.objectRef<ToolUse>('ToolUse').implement({
   description: 'One tool call made while handling an interaction.',
@@ -39,7 +42,7 @@ export const InteractionRef = builder.objectRef<Interaction>('Interaction').impl
     inputTokens: t.exposeInt('inputTokens', { nullable: true }),
     outputTokens: t.exposeInt('outputTokens', { nullable: true }),
     costUsd: t.exposeFloat('costUsd', { nullable: true }),
-    feedbackScore: t.exposeFloat('feedbackScore', { nullable: true }),
+    feedbackScore: t.exposeFloat('feedbackScore', { nullable: true, description: FEEDBACK_DESCRIPTION }),
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
   }),
 });
@@ -73,7 +76,7 @@ export const InteractionInput = builder.inputType('InteractionInput', {
     inputTokens: t.int({ required: false }),
     outputTokens: t.int({ required: false }),
     costUsd: t.float({ required: false }),
-    feedbackScore: t.float({ required: false }),
+    feedbackScore: t.float({ required: false, description: FEEDBACK_DESCRIPTION }),
     metadata: t.field({ type: 'JSONObject', required: false }),
   }),
 });

@@ -1,4 +1,6 @@
 /** Number and time formatting for tiles, tables and chart legends; `—` for missing values. */
+import { FEEDBACK_SCALE } from '@ai-monitor/schema';
+
 const DASH = '—';
 
 type Maybe = number | null | undefined;
@@ -40,6 +42,26 @@ export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return DASH;
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? DASH : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/**
+ * A moment in a live list, in the viewer's zone: the time of day when it is today, else a
+ * compact date and time ("Feb 17, 14:30:05", with the year when it is not this year), so a
+ * late or back-dated record is never mistaken for one of today. `alwaysDate` for lists that
+ * span days (the date on every row, still compact).
+ */
+export function fmtWhen(iso: string | null | undefined, now: Date = new Date(), alwaysDate = false): string {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return DASH;
+  if (!alwaysDate && d.toDateString() === now.toDateString()) return fmtTime(iso);
+  const year = d.getFullYear() === now.getFullYear() ? undefined : 'numeric';
+  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** A feedback score with its scale: "4 / 5". */
+export function fmtFeedback(score: Maybe): string {
+  return score == null || !Number.isFinite(score) ? DASH : `${one.format(score)} / ${FEEDBACK_SCALE.max}`;
 }
 
 export function fmtDateTime(iso: string | null | undefined): string {
