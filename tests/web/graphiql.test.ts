@@ -193,6 +193,19 @@ describe('GraphiQL with tokens', () => {
     );
     // The token went to graphql-ws at connection_init, where the server checks it.
     expect(gq.connectionInits).toContainEqual({ authorization: 'Bearer reader-secret' });
+
+    // After a reload the persisted headers still authorise a subscription (nothing edited).
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('graphiql:headers')), POLL).toContain('reader-secret');
+    await page.reload();
+    await page.locator('.graphiql-query-editor .monaco-editor').waitFor({ timeout: 60_000 });
+    const before = gq.connectionInits.length;
+    await run(page, 'subscription { interactionRecorded { userInput } }');
+    await recordUntilShown(
+      page,
+      () => recordGraphql(server, { sessionId: 'gq', userInput: `after reload ${n++}`, intent: 'graphiql-secure', responseTimeMs: 5, success: true }, { authorization: 'Bearer ingest-secret' }),
+      'after reload',
+    );
+    expect(gq.connectionInits.slice(before)).toContainEqual({ authorization: 'Bearer reader-secret' });
     expect(gq.blocked).toEqual([]);
     expect(gq.errors).toEqual([]);
     await gq.context.close();
