@@ -179,6 +179,15 @@ describe('GraphiQL with tokens', () => {
     // Without a token the server refuses the query.
     await run(page, '{ metrics(window: "5m") { count } }');
     await expect.poll(() => editorText(page, RESPONSE), POLL).toContain('UNAUTHENTICATED');
+    // Nor does it open a subscription's WebSocket without one.
+    await run(page, 'subscription { interactionRecorded { intent } }');
+    await expect.poll(() => gq.connectionInits.length, POLL).toBeGreaterThan(0);
+    expect(gq.connectionInits.every((p) => JSON.stringify(p) === '{}')).toBe(true);
+    // GraphiQL keeps retrying the refused connection: stop it.
+    const execute = page.locator('.graphiql-execute-button');
+    expect(await execute.getAttribute('aria-label')).toMatch(/^Stop/);
+    await execute.click();
+    await expect.poll(() => execute.getAttribute('aria-label'), POLL).toMatch(/^Execute/);
 
     await setHeaders(page, { Authorization: 'Bearer reader-secret' });
     await run(page, '{ metrics(window: "5m") { count } }');
