@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDataDir } from '../helpers/server.js';
+import { readyUrls } from '../../apps/api/src/cli/serve.js';
 import { cli, startCli, startCliInPty, type Running } from './cli-helpers.js';
 
 // eslint-disable-next-line no-control-regex
@@ -97,6 +98,12 @@ describe('serve: log format', () => {
     expect(piped.output()).toMatch(new RegExp(`INFO: listening on http://127\\.0\\.0\\.1:${port}\\n\\s+dashboard\\s+http://127\\.0\\.0\\.1:${port}/`));
     // NO_COLOR is honoured.
     expect(piped.output()).not.toContain('\u001b[');
+  });
+
+  it('shows localhost for the any-address (IPv4 and IPv6), wss for TLS, and GraphiQL only when enabled', () => {
+    expect(readyUrls({ url: 'http://[::]:8765' }, true)).toEqual({ dashboard: 'http://localhost:8765/', graphiql: 'http://localhost:8765/graphql', seed: 'ws://localhost:8765' });
+    expect(readyUrls({ url: 'https://10.0.0.5:9000' }, false)).toEqual({ dashboard: 'https://10.0.0.5:9000/', graphiql: undefined, seed: 'wss://10.0.0.5:9000' });
+    expect(readyUrls({ url: 'http://[::1]:8765' }, true).seed).toBe('ws://[::1]:8765');
   });
 
   it('refuses an unknown format, naming the setting (exit 2)', async () => {

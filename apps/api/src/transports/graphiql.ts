@@ -9,9 +9,10 @@
  * `Authorization` header to graphql-ws as `connectionParams`, so subscriptions run with the
  * token typed there, like queries and mutations.
  */
+import { createRequire } from 'node:module';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
-export type GraphiqlRenderer = (opts: GraphiQLOptions) => Promise<Uint8Array<ArrayBuffer>>;
+export type GraphiqlRenderer = (opts: GraphiQLOptions) => Uint8Array<ArrayBuffer>;
 
 /** JSON safe to embed in an inline script (no `</script>` or `<!--` can appear). */
 function scriptJson(value: unknown): string {
@@ -45,9 +46,24 @@ const TOKEN_BRIDGE = `
   function onEditHeaders(text) { editedHeaders = text; }
 `;
 
-async function renderPage(opts: GraphiQLOptions): Promise<string> {
-  // Loaded on the first request only: the assets are about 9 MB of text.
-  const assets = await import('@graphql-yoga/render-graphiql/graphiql');
+type Assets = typeof import('@graphql-yoga/render-graphiql/graphiql');
+
+/**
+ * The assets (about 9 MB of text), loaded on the first request only and then dropped from the
+ * module cache: once the page is built they are garbage, not a second copy kept for good.
+ */
+function loadAssets(): Assets {
+  const require = createRequire(import.meta.url);
+  const id = require.resolve('@graphql-yoga/render-graphiql/graphiql');
+  try {
+    return require(id) as Assets;
+  } finally {
+    delete require.cache[id];
+  }
+}
+
+function renderPage(opts: GraphiQLOptions): string {
+  const assets = loadAssets();
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -95,14 +111,12 @@ async function renderPage(opts: GraphiQLOptions): Promise<string> {
  * the page is built once and kept as UTF-8 bytes.
  */
 export function createGraphiqlRenderer(): GraphiqlRenderer {
-  const pages = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+  const pages = new Map<string, Uint8Array<ArrayBuffer>>();
   return (opts) => {
     const key = JSON.stringify(opts);
     let page = pages.get(key);
     if (!page) {
-      page = renderPage(opts).then((html) => new TextEncoder().encode(html));
-      // A failed build is retried on the next request rather than cached.
-      page.catch(() => pages.delete(key));
+      page = new TextEncoder().encode(renderPage(opts));
       pages.set(key, page);
     }
     return page;
