@@ -39,7 +39,7 @@ function humanMessage(log: Record<string, unknown>, messageKey: string): string 
   const urls = log.urls;
   const lines = (Object.keys(URL_LABELS) as (keyof ReadyUrls)[])
     .filter((key) => urls[key])
-    .map((key) => `  ${URL_LABELS[key].padEnd(12)} ${urls[key]}`);
+    .map((key) => `    ${URL_LABELS[key].padEnd(12)} ${urls[key]}`);
   return [message, ...lines].join('\n');
 }
 
