@@ -316,6 +316,18 @@ describe('Dockerfile', () => {
     expect(runtimeSources, 'the schema package is a runtime dependency of the api').toContain('/app/packages/schema');
   });
 
+  it('ships what the server loads at run time outside dist: GraphiQL assets and the terminal log formatter', () => {
+    // `npm prune --omit=dev` keeps only dependencies, and the runtime stage copies node_modules:
+    // a package the server imports at run time must be a dependency, not a dev dependency.
+    const api = JSON.parse(readFileSync(rel('apps/api/package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+    for (const pkg of ['@graphql-yoga/render-graphiql', 'pino-pretty']) {
+      expect(api.dependencies[pkg], `${pkg} is a dependency of apps/api`).toBeDefined();
+      expect(api.devDependencies?.[pkg]).toBeUndefined();
+    }
+    const runtimeSources = only(runtime, 'COPY').flatMap((i) => copyParts(i).sources);
+    expect(runtimeSources).toContain('/app/node_modules');
+  });
+
   it('sets the container environment, volume, port and a non-root user', () => {
     const env = Object.assign({}, ...only(runtime, 'ENV').map((i) => keyValues(i.args))) as Record<string, string>;
     expect(env.AI_MONITOR_HOST).toBe('0.0.0.0');

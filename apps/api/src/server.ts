@@ -31,6 +31,7 @@ import { handleSeedConnection } from './transports/seed-ws.js';
 import { handleHttpIngest } from './transports/ingest-http.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
+import { createGraphiqlRenderer } from './transports/graphiql.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
 import { AlertConfigFileStore } from './alerts/config-file.js';
 import { LocalAlertCoordinator } from './alerts/coordinator.js';
@@ -142,6 +143,8 @@ function createGraphql(services: Services, gate: SecurityGate): Yoga {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: config.graphiql ? graphiqlOptions(gate.tokens.enabled) : false,
+    // Every asset from this server: Yoga's default page loads GraphiQL from a CDN.
+    renderGraphiQL: createGraphiqlRenderer(),
     landingPage: false,
     // The Content-Length check in the request handler replaces Yoga's stream-wrapping one,
     // which costs over half the throughput of small operations.

@@ -47,6 +47,8 @@ export const configSchema = z.object({
   tlsKey: z.string().optional(),
   logFile: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Standard output's log format: human lines on a terminal and JSON lines otherwise (`auto`), or forced. */
+  logFormat: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   smtpUrl: z.string().optional(),
   alertEmailFrom: z.string().optional(),
   alertEmailTo: csv.default([]),
@@ -142,6 +144,7 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_TLS_KEY: 'tlsKey',
   AI_MONITOR_LOG_FILE: 'logFile',
   AI_MONITOR_LOG_LEVEL: 'logLevel',
+  AI_MONITOR_LOG_FORMAT: 'logFormat',
   AI_MONITOR_SMTP_URL: 'smtpUrl',
   AI_MONITOR_ALERT_EMAIL_FROM: 'alertEmailFrom',
   AI_MONITOR_ALERT_EMAIL_TO: 'alertEmailTo',
