@@ -31,6 +31,7 @@ import { handleHttpIngest } from './transports/ingest-http.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
+import { guardServerErrors, guardUpgradeSocket, logServerErrorsAfterListen } from './transports/connection-errors.js';
 import { AlertConfigFileStore } from './alerts/config-file.js';
 import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
@@ -181,7 +182,7 @@ function openConnections(s: Sockets): number {
 
 function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, prom: PromMetrics, sockets: Sockets) {
   const { config, store, ingest, logger } = services;
-  const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir());
+  const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir(), logger);
 
   async function health(res: ServerResponse): Promise<void> {
     const database = await store.ping();
@@ -227,6 +228,7 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
 function createUpgradeHandler(services: Services, gate: SecurityGate, sockets: Sockets) {
   const { config, ingest, logger } = services;
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    guardUpgradeSocket(socket, logger);
     const principal = gate.admitUpgrade(req, socket, openConnections(sockets));
     if (!principal) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -286,6 +288,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
+  guardServerErrors(server, logger);
   gate.guardServer(server);
   server.on('upgrade', createUpgradeHandler(services, gate, sockets));
 
@@ -296,6 +299,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     server,
     async start() {
       await listen(server, config);
+      logServerErrorsAfterListen(server, logger);
       retention.start();
       const exposure = gate.exposureWarning(config.host);
       if (exposure) logger.warn(exposure);
