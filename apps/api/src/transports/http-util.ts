@@ -5,6 +5,12 @@ export class PayloadTooLargeError extends Error {
   override name = 'PayloadTooLargeError';
 }
 
+/** Answers and closes the connection: the rest of the request body is not worth reading. */
+export function sendJsonAndClose(res: ServerResponse, status: number, body: unknown): void {
+  res.setHeader('connection', 'close');
+  sendJson(res, status, body);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
@@ -18,15 +24,19 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
+        // Stop collecting but keep the socket: the caller answers 413 and closes the
+        // connection (destroying it here would lose that answer).
+        req.off('data', onData);
+        req.pause();
         reject(new PayloadTooLargeError(`request body exceeds the limit of ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpIngestReply } from '@ai-monitor/schema';
 import type { IngestService } from '../ingest/service.js';
 import { BatchTooLargeError } from '../ingest/service.js';
-import { PayloadTooLargeError, readBody, sendJson } from './http-util.js';
+import { PayloadTooLargeError, readBody, sendJson, sendJsonAndClose } from './http-util.js';
 import type { Logger } from '../log/logger.js';
 
 export function recordsOf(body: unknown): unknown[] | null {
@@ -34,7 +34,7 @@ export async function handleHttpIngest(
     const raw = await readBody(req, deps.maxPayloadBytes);
     body = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    if (err instanceof PayloadTooLargeError) return sendJson(res, 413, { error: err.message });
+    if (err instanceof PayloadTooLargeError) return sendJsonAndClose(res, 413, { error: err.message });
     return sendJson(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
   }
   const records = recordsOf(body);
