@@ -21,15 +21,43 @@ function clientErrorText(err: NodeJS.ErrnoException & { reason?: string }): stri
   return `malformed HTTP request: ${err.reason ?? err.message} (${err.code ?? 'unknown'})`;
 }
 
+/** Sockets already being closed after a client error (the parser may report more than one). */
+const closing = new WeakSet<Duplex>();
+
 /**
  * 'clientError': the parser refused a request (or the connection failed before one arrived).
  * Answers 400/408/413/431 with a JSON body naming the problem when the socket can still take
- * it and no response is under way on it, then closes the connection.
+ * it, then closes the connection. When the error is in a pipelined request after one whose
+ * response is under way, that response finishes first and the connection closes after it.
  */
 export function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex, logger: Logger): void {
+  if (closing.has(socket)) return;
+  closing.add(socket);
   // A reset or a closed socket has nobody to answer.
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // Node keeps the response being written on the socket here (its own default handler reads it too).
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable || inFlight?.headersSent) {
+  if (inFlight && !inFlight.writableFinished) {
+    // The broken request is the one being answered, and its answer has begun: nothing to add.
+    if (!inFlight.req.complete && inFlight.headersSent) {
+      socket.destroy();
+      return;
+    }
+    // The error is in a pipelined request after a complete one: that one's answer goes first.
+    if (inFlight.req.complete) {
+      inFlight.once('finish', () => refuse(err, socket, logger));
+      inFlight.once('close', () => socket.destroy());
+      return;
+    }
+  }
+  refuse(err, socket, logger);
+}
+
+function refuse(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex, logger: Logger): void {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
