@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { seedRecord } from '../helpers/seed-client.js';
 import { hostileValue } from './arbitraries.js';
 import { fuzzServer } from './invariant.js';
-import { countCase, params, reportCases } from './settings.js';
+import { countCase, fuzzTimeout, params, reportCases } from './settings.js';
 
 reportCases('graphql-ws');
 
@@ -237,6 +237,6 @@ describe('graphql-ws fuzz', () => {
       params(6),
     );
     await inv.check();
-  }, 120_000);
+  }, fuzzTimeout(120_000));
 });
 

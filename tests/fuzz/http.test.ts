@@ -16,7 +16,7 @@ import { REPO_ROOT } from '../helpers/server.js';
 import { hostileValue, mutatedRecord, seedRecord } from './arbitraries.js';
 import { fuzzServer, type ServerInvariant } from './invariant.js';
 import { hangUp, rawHttp, statusOf } from './raw.js';
-import { countCase, params, reportCases } from './settings.js';
+import { countCase, fuzzTimeout, params, reportCases } from './settings.js';
 
 reportCases('http');
 

@@ -12,7 +12,7 @@ import { SeedClient, seedRecord as baseRecord, type SeedReply } from '../helpers
 import { deepJson, hostileValue, mutatedRecord, seedRecord } from './arbitraries.js';
 import { fuzzServer, type ServerInvariant } from './invariant.js';
 import { OP, closeCodeOf, encodeFrame, hangUp, rawWebSocket } from './raw.js';
-import { countCase, params, reportCases } from './settings.js';
+import { countCase, fuzzTimeout, params, reportCases } from './settings.js';
 
 reportCases('seed-ws');
 
@@ -191,7 +191,7 @@ describe('seed socket fuzz', () => {
       params(6),
     );
     await inv.check();
-  }, 180_000);
+  }, fuzzTimeout(180_000));
 
   it('a valid message split into random fragments, with pings between them, is acknowledged', async () => {
     const inv = server();

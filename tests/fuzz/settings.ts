@@ -22,6 +22,11 @@ const FUZZ_PATH = process.env.FUZZ_PATH || undefined;
 /** Shrinking re-runs cases against the live server; off unless asked for (FUZZ_SHRINK=1). */
 const SHRINK = process.env.FUZZ_SHRINK === '1';
 
+/** A test's timeout, scaled with the run size (the CI-sized value at FUZZ_RUNS=1). */
+export function fuzzTimeout(ms: number): number {
+  return Math.round(ms * Math.max(1, FUZZ_SCALE));
+}
+
 /** fast-check parameters for a property whose CI-sized run has `runs` cases. */
 export function params<T>(runs: number): fc.Parameters<T> {
   return {
