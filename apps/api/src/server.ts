@@ -109,7 +109,7 @@ function wireCommits(core: Core, prom: PromMetrics): AsyncIterableIterator<unkno
   const ticks = core.cluster.subscribe('interactions');
   void (async () => {
     for await (const _ of ticks) core.live.markDirty();
-  })();
+  })().catch((err: unknown) => core.services.logger.error({ err }, 'live metrics stopped following commits'));
   return ticks;
 }
 
