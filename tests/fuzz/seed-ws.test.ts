@@ -408,3 +408,32 @@ describe('seed socket fuzz with tokens', () => {
     await inv.check();
   });
 });
+
+describe('seed socket fuzz with compression', () => {
+  const server = fuzzServer({ env: { AI_MONITOR_WS_COMPRESSION: 'true' } });
+
+  it('compressed messages are judged by their inflated size: a small frame that inflates past 4 MiB closes with 1009', async () => {
+    const inv = server();
+    const size = fc.oneof(fc.integer({ min: 1000, max: LIMIT }), fc.integer({ min: LIMIT + 1, max: HARD_LIMIT }), fc.integer({ min: HARD_LIMIT + 1, max: 64 * MiB }));
+    await fc.assert(
+      fc.asyncProperty(size, async (bytes) => {
+        countCase('seed-deflate');
+        const client = await SeedClient.connect(inv.server.wsUrl, { perMessageDeflate: true });
+        client.ws.on('error', () => {});
+        // Repetitive text compresses about a thousandfold: a bomb in a few kilobytes.
+        const reply = await exchange(client, text(recordOfSize(bytes)));
+        inv.assertAlive();
+        const verdict = sizeVerdict(bytes);
+        if (verdict === 'closed') expect(reply).toEqual({ type: 'closed', code: 1009 });
+        else if (verdict === 'refused') expect(String(reply.error)).toMatch(/exceeds the limit/);
+        else {
+          expect(reply.type).toBe('ack');
+          inv.acknowledge(reply.ids as string[]);
+        }
+        await client.close();
+      }),
+      params(6),
+    );
+    await inv.check();
+  }, fuzzTimeout(120_000));
+});
