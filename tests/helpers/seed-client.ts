@@ -11,6 +11,8 @@ export class SeedClient {
   private readonly inbox: SeedReply[] = [];
   private waiters: ((m: SeedReply) => void)[] = [];
   closed: { code: number; reason: string } | null = null;
+  /** Resolves with the close code. */
+  readonly closing: Promise<number>;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
@@ -20,9 +22,12 @@ export class SeedClient {
       if (w) w(msg);
       else this.inbox.push(msg);
     });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-    });
+    this.closing = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        this.closed = { code, reason: reason.toString() };
+        resolve(code);
+      }),
+    );
   }
 
   static async connect(url: string, opts: WebSocket.ClientOptions = {}): Promise<SeedClient> {
@@ -52,6 +57,12 @@ export class SeedClient {
         resolve(m);
       });
     });
+  }
+
+  /** The next reply, or the close that came instead (`{type: 'closed', code}`). */
+  nextOrClose(timeoutMs = 10_000): Promise<SeedReply> {
+    if (this.inbox.length > 0) return this.next(timeoutMs);
+    return Promise.race([this.next(timeoutMs), this.closing.then((code): SeedReply => ({ type: 'closed', code }))]);
   }
 
   /** Sends and waits for the reply to this message. */

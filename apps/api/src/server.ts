@@ -33,6 +33,7 @@ import { createPromMetrics, type PromMetrics } from './transports/prometheus.js'
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { createGraphiqlRenderer } from './transports/graphiql.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
+import { guardServerErrors, guardUpgradeSocket, logServerErrorsAfterListen } from './transports/connection-errors.js';
 import { AlertConfigFileStore } from './alerts/config-file.js';
 import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
@@ -122,7 +123,7 @@ function wireCommits(core: Core, prom: PromMetrics): AsyncIterableIterator<unkno
   const ticks = core.cluster.subscribe('interactions');
   void (async () => {
     for await (const _ of ticks) core.live.markDirty();
-  })();
+  })().catch((err: unknown) => core.services.logger.error({ err }, 'live metrics stopped following commits'));
   return ticks;
 }
 
@@ -222,7 +223,7 @@ function openConnections(s: Sockets): number {
 
 function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, prom: PromMetrics, sockets: Sockets) {
   const { config, store, ingest, logger } = services;
-  const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir());
+  const serveStatic = createStaticHandler(config.webDir ?? defaultWebDir(), logger);
 
   async function health(res: ServerResponse): Promise<void> {
     const database = await store.ping();
@@ -268,6 +269,7 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
 function createUpgradeHandler(services: Services, gate: SecurityGate, sockets: Sockets) {
   const { config, ingest, logger } = services;
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    guardUpgradeSocket(socket, logger);
     const principal = gate.admitUpgrade(req, socket, openConnections(sockets));
     if (!principal) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -349,6 +351,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const timeouts = httpTimeouts(config);
   const server: Server = tls ? createHttpsServer({ ...tls, ...timeouts }, handler) : createHttpServer(timeouts, handler);
+  guardServerErrors(server, logger);
   gate.guardServer(server);
   server.on('upgrade', createUpgradeHandler(services, gate, sockets));
 
@@ -359,6 +362,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     server,
     async start() {
       await listen(server, config);
+      logServerErrorsAfterListen(server, logger);
       retention.start();
       const exposure = gate.exposureWarning(config.host);
       if (exposure) logger.warn(exposure);

@@ -37,7 +37,29 @@ export type ValidationResult =
 const MAX_ID = 128;
 const FEEDBACK_OUT_OF_SCALE = `must be between ${FEEDBACK_SCALE.min} and ${FEEDBACK_SCALE.max} (the feedback scale)`;
 const MAX_LABEL = 200;
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * Deepest nesting accepted inside `metadata` and `params`. The stores serialise these with
+ * JSON.stringify, which overflows the stack on deep nesting (about 10,000 levels fit in a
+ * 1 MiB message); that throw would fail the whole group commit, every other client's records
+ * with it.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays deeper than `max` levels (iterative: no recursion to overflow). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const jsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((v) => !nestedDeeperThan(v, MAX_JSON_DEPTH), `must not nest objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
 const optText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullish();
 const optCount = z.number().int('must be a whole number').min(0, 'must be 0 or more').nullish();
 

@@ -221,10 +221,15 @@ function stringParam(params: Record<string, unknown> | undefined, key: string): 
   return typeof v === 'string' ? v : null;
 }
 
-/** `?token=` on an upgrade URL (browsers cannot set headers on WebSocket upgrades). */
+/**
+ * `?token=` on an upgrade URL (browsers cannot set headers on WebSocket upgrades). Only the
+ * query is parsed: `new URL` throws on request targets such as `//[`, and a throw in the
+ * upgrade handler would stop the process.
+ */
 function queryToken(url: string | undefined): string | null {
   if (!url || !url.includes('token=')) return null;
-  return new URL(url, 'http://x').searchParams.get('token');
+  const q = url.indexOf('?');
+  return q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get('token');
 }
 
 function sendRefusal(res: ServerResponse, r: Refusal): void {

@@ -47,7 +47,8 @@ export function serveGraphqlWs(
   wss.options.handleProtocols = handleProtocols;
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    socket.once('error', (err) => {
+    // 'on', not 'once': a second error event with no listener would stop the process.
+    socket.on('error', (err) => {
       opts.logger.warn({ err }, 'graphql-ws socket error');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });

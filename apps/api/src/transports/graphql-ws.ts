@@ -36,7 +36,7 @@ export interface GraphqlWsOptions {
 }
 
 export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<object, object>, opts: GraphqlWsOptions): ReturnType<typeof serveGraphqlWs> {
-  const multicast = new SubscriptionMulticast(opts.onDrop);
+  const multicast = new SubscriptionMulticast(opts.onDrop, (err) => opts.logger.error({ err }, 'a shared subscription execution failed; its subscribers were ended'));
   // What onConnect granted, per connection (never sent back in the ack).
   const connectionContexts = new WeakMap<object, Record<string, unknown>>();
   return serveGraphqlWs(

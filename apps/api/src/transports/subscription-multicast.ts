@@ -26,8 +26,14 @@ function isAsyncIterable(v: SubscriptionSource): v is AsyncIterableIterator<Resu
 export class SubscriptionMulticast {
   private readonly hubs = new Map<string, Hub>();
 
-  /** `onDrop` is told how many events a lagging subscriber lost. */
-  constructor(private readonly onDrop?: (events: number) => void) {}
+  /**
+   * `onDrop` is told how many events a lagging subscriber lost; `onError` of a shared execution
+   * that failed (its subscribers' streams end).
+   */
+  constructor(
+    private readonly onDrop?: (events: number) => void,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
 
   /** Number of distinct shared executions (for metrics and tests). */
   get size(): number {
@@ -44,7 +50,7 @@ export class SubscriptionMulticast {
       const source = await start();
       if (!isAsyncIterable(source)) return source;
       hub = this.hubs.get(key);
-      if (hub) void source.return?.();
+      if (hub) this.end(source);
       else hub = this.open(key, source);
     }
     return this.attach(key, hub);
@@ -60,8 +66,12 @@ export class SubscriptionMulticast {
         if (this.hubs.get(key) === hub) this.hubs.delete(key);
         for (const close of hub.closers) close();
       }
-    })();
+    })().catch(this.onError); // a source that throws would otherwise be an unhandled rejection
     return hub;
+  }
+
+  private end(source: AsyncIterableIterator<Result>): void {
+    source.return?.().catch(this.onError);
   }
 
   private attach(key: string, hub: Hub): AsyncIterableIterator<Result> {
@@ -73,7 +83,7 @@ export class SubscriptionMulticast {
         hub.closers.delete(close);
         if (hub.listeners.size === 0 && this.hubs.get(key) === hub) {
           this.hubs.delete(key);
-          void hub.source.return?.();
+          this.end(hub.source);
         }
       },
     });

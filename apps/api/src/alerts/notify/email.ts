@@ -13,13 +13,22 @@ export interface EmailSettings {
 /** SMTP is slower than a webhook: allow more time per attempt. */
 export const EMAIL_TIMEOUT_MS = 20_000;
 
-export async function sendEmail(settings: EmailSettings, alert: AlertRecord, policy: RetryPolicy, shutdown: AbortSignal): Promise<AttemptResult> {
+export async function sendEmail(
+  settings: EmailSettings,
+  alert: AlertRecord,
+  policy: RetryPolicy,
+  shutdown: AbortSignal,
+  onTransportError: (err: Error) => void,
+): Promise<AttemptResult> {
   const transport = createTransport({
     url: settings.smtpUrl,
     connectionTimeout: policy.timeoutMs,
     greetingTimeout: policy.timeoutMs,
     socketTimeout: policy.timeoutMs,
   });
+  // A pooled transport (smtp_url with ?pool=true) also reports connection errors as an event,
+  // outside any send: unheard, one would stop the process.
+  transport.on('error', onTransportError);
   try {
     return await withRetries(
       async (signal) => {

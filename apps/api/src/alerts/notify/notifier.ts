@@ -59,7 +59,8 @@ export class Notifier {
     }
     if (settings.email_notifications) {
       const email = effectiveEmail(settings, this.opts.fallbacks);
-      if (email) this.enqueue(alert, 'email', (shutdown) => sendEmail(email, alert, this.emailPolicy, shutdown));
+      const onTransportError = (err: Error): void => this.opts.logger.warn({ err }, `SMTP transport error: ${err.message}`);
+      if (email) this.enqueue(alert, 'email', (shutdown) => sendEmail(email, alert, this.emailPolicy, shutdown, onTransportError));
       else {
         this.save(alert.id, {
           channel: 'email',
