@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from '../security/helpers.js';
@@ -284,5 +286,46 @@ describe('HTTP fuzz: dashboard files', () => {
     expect((await http(`${inv.server.url}/index.html`)).status).toBe(200);
     await inv.check();
     rmSync(webDir, { recursive: true, force: true });
+  });
+});
+
+describe('HTTP fuzz over TLS', () => {
+  // A self-signed certificate made here (as the TLS suite does); the invariant verifies it.
+  const dir = mkdtempSync(join(tmpdir(), 'ai-monitor-fuzz-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const ca = readFileSync(join(dir, 'cert.pem'));
+  const server = fuzzServer({ env: { AI_MONITOR_TLS_CERT: join(dir, 'cert.pem'), AI_MONITOR_TLS_KEY: join(dir, 'key.pem') }, ca });
+
+  it('plain HTTP, garbage, cut-off and refused handshakes on the TLS port cost only their connection', async () => {
+    const inv = server();
+    const hello = fc.oneof(
+      fc.constant(Buffer.from('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')),
+      fc.uint8Array({ minLength: 1, maxLength: 600 }).map((b) => Buffer.from(b)),
+      // A TLS handshake record header followed by a random (and probably short) body.
+      fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 300 })).map(([len, body]) => Buffer.concat([Buffer.from([0x16, 0x03, 0x01, len >> 8, len & 0xff]), Buffer.from(body)])),
+    );
+    const raw = fc.record({ kind: fc.constant('raw' as const), data: hello, how: fc.constantFrom<RawCase['hangUp']>('end', 'destroy', 'reset') });
+    // A real client that gives up: an unknown CA (the client refuses), or a reset right after connecting.
+    const client = fc.record({ kind: fc.constant('client' as const), trust: fc.boolean(), resetAfterMs: fc.integer({ min: 0, max: 20 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(raw, client), async (c) => {
+        countCase('https');
+        if (c.kind === 'raw') {
+          const conn = await rawHttp(inv.server.port, c.data);
+          await conn.until((d) => d.length > 0, 300);
+          hangUp(conn.socket, c.how);
+          await conn.closedWithin(5_000);
+        } else {
+          const socket = tlsConnect({ host: '127.0.0.1', port: inv.server.port, servername: 'localhost', ...(c.trust ? { ca } : {}) });
+          socket.on('error', () => {});
+          await new Promise((r) => setTimeout(r, c.resetAfterMs));
+          socket.destroy();
+        }
+        inv.assertAlive();
+      }),
+      params(40),
+    );
+    await inv.check();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -18,6 +18,8 @@ export class ServerInvariant {
     readonly server: RunningServer,
     /** A token with admin scope when the server has tokens configured. */
     readonly token?: string,
+    /** The CA certificate of a TLS server. */
+    readonly ca?: Buffer,
   ) {}
 
   /** Records the fuzz cases saw acknowledged; `check` requires them stored. */
@@ -39,7 +41,7 @@ export class ServerInvariant {
   /** The full property, after each batch of cases. */
   async check(): Promise<void> {
     this.assertAlive();
-    const health = await http(`${this.server.url}/health`);
+    const health = await http(`${this.server.url}/health`, { ca: this.ca });
     if (health.status !== 200) throw new Error(`/health answered ${health.status}: ${health.body}`);
     await this.controlRecord();
     const stored = await this.storedIds();
@@ -49,7 +51,7 @@ export class ServerInvariant {
   }
 
   private async controlRecord(): Promise<void> {
-    const client = await SeedClient.connect(this.server.wsUrl, this.token ? { headers: { authorization: `Bearer ${this.token}` } } : {});
+    const client = await SeedClient.connect(this.server.wsUrl, { ...(this.token ? { headers: { authorization: `Bearer ${this.token}` } } : {}), ...(this.ca ? { ca: this.ca } : {}) });
     try {
       const reply = await client.request({ type: 'metrics', data: seedRecord({ session_id: `fuzz-control-${++this.controls}` }) });
       if (reply.type !== 'ack') throw new Error(`the control record was not acknowledged: ${JSON.stringify(reply)}`);
@@ -63,7 +65,7 @@ export class ServerInvariant {
     const ids = new Set<string>();
     let after: string | null = null;
     for (let page = 0; page < 1000; page++) {
-      const r = await gqlAs(this.server.url, IDS_PAGE, this.token, { first: 500, after });
+      const r = await gqlAs(this.server.url, IDS_PAGE, this.token, { first: 500, after }, { ca: this.ca });
       const conn = r.data?.interactions as { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | undefined;
       if (!conn) throw new Error(`the interactions query failed (HTTP ${r.status}): ${JSON.stringify(r.errors)}`);
       for (const e of conn.edges) ids.add(e.node.id);
@@ -78,14 +80,14 @@ export class ServerInvariant {
  * Starts one real server for a test file (stopped after it) and returns a getter for its
  * invariant. Fuzzed timestamps reach back to 1970, so retention keeps everything here.
  */
-export function fuzzServer(opts: ServerOptions & { token?: string } = {}): () => ServerInvariant {
+export function fuzzServer(opts: ServerOptions & { token?: string; ca?: Buffer } = {}): () => ServerInvariant {
   let invariant: ServerInvariant | null = null;
   beforeAll(async () => {
     const server = await startServer({
       ...opts,
       env: { AI_MONITOR_RETENTION_DAYS: '36500', AI_MONITOR_LOG_LEVEL: 'warn', ...opts.env },
     });
-    invariant = new ServerInvariant(server, opts.token);
+    invariant = new ServerInvariant(server, opts.token, opts.ca);
   });
   afterAll(async () => {
     if (!invariant) return;

@@ -39,9 +39,8 @@ const FEEDBACK_OUT_OF_SCALE = `must be between ${FEEDBACK_SCALE.min} and ${FEEDB
 const MAX_LABEL = 200;
 /**
  * Deepest nesting accepted inside `metadata` and `params`. The stores serialise these with
- * JSON.stringify, which overflows the stack on deep nesting (about 10,000 levels fit in a
- * 1 MiB message); that throw would fail the whole group commit, every other client's records
- * with it.
+ * JSON.stringify, which overflows the stack on deep nesting (a 1 MiB message can nest 200,000
+ * levels); that throw would fail the whole group commit, every other client's records with it.
  */
 export const MAX_JSON_DEPTH = 64;
 

@@ -5,7 +5,7 @@
  * whose unsent backlog passes `maxBufferedBytes` is closed (4008), so a client that stops
  * reading cannot grow the server's memory; graphql-ws clients reconnect and re-query.
  */
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log/logger.js';
@@ -24,6 +24,30 @@ export interface SocketOptions {
 }
 
 export const SLOW_CONSUMER_CLOSE = 4008;
+
+/** Types only a server sends: graphql-ws throws on them as if the server failed (4500). */
+const SERVER_ONLY_TYPES: ReadonlySet<unknown> = new Set([MessageType.ConnectionAck, MessageType.Next, MessageType.Error]);
+
+/** A close reason may carry at most 123 bytes; ws throws on more (graphql-ws puts client ids in some). */
+export function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let cut = reason.slice(0, 120);
+  while (Buffer.byteLength(`${cut}...`) > 123) cut = cut.slice(0, -1);
+  // Do not end on half a surrogate pair.
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
+
+/** The type of a client message that only a server may send, or null (graphql-ws judges the rest). */
+function serverOnlyType(text: string): string | null {
+  if (!text.includes('"type"')) return null;
+  try {
+    const type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+    return SERVER_ONLY_TYPES.has(type) ? String(type) : null;
+  } catch {
+    return null; // not JSON: graphql-ws refuses it with 4400 itself
+  }
+}
 
 /**
  * Holds a socket's writes until the end of this tick, so the many messages one commit fans
@@ -72,10 +96,16 @@ export function serveGraphqlWs(
           corkUntilNextTick(socket);
           socket.send(data);
         },
-        close: (code, reason) => socket.close(code, reason),
+        close: (code, reason) => socket.close(code, fitCloseReason(reason ?? '')),
         onMessage: (cb) =>
           socket.on('message', (event) => {
-            cb(String(event)).catch((err: unknown) => {
+            const text = String(event);
+            const wrongWay = serverOnlyType(text);
+            if (wrongWay) {
+              socket.close(CloseCode.BadRequest, `Unexpected message of type ${wrongWay} received; clients send connection_init, subscribe, complete, ping or pong`);
+              return;
+            }
+            cb(text).catch((err: unknown) => {
               opts.logger.error({ err }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             });
