@@ -64,9 +64,12 @@ export class LiveConnection {
       url: this.urls.http,
       exchanges: [
         mapExchange({
-          onError: (error) => {
+          // Each request remembers the token it went out with, so that the late refusal of a
+          // request sent before a new token was saved does not ask for a token again.
+          onOperation: (operation) => ({ ...operation, context: { ...operation.context, sentWithToken: auth.token } }),
+          onError: (error, operation) => {
             const status = isAuthError(error);
-            if (status) requireToken(status, 'http');
+            if (status && operation.context.sentWithToken === auth.token) requireToken(status, 'http');
           },
         }),
         cacheExchange,
