@@ -2,7 +2,7 @@
  * Aggregates a batch of new interactions per minute before they are merged into the stored
  * roll-ups, so a batch costs one upsert per (minute, key) rather than one per record.
  */
-import type { Interaction, Page } from '../model/interaction.js';
+import type { Interaction } from '../model/interaction.js';
 import { Histogram } from '../model/histogram.js';
 import { MINUTE_MS } from './types.js';
 
@@ -89,21 +89,4 @@ function bump(map: Map<string, KeyedAgg>, minute: number, key: string, failed: n
     a.sum += sum;
     a.n += n;
   } else map.set(k, { minute, key, count: 1, errors: failed, sum, n });
-}
-
-/** Cursor over (number, text) sort keys, opaque to clients. */
-export function encodeCursor(a: number, b: string | number): string {
-  return Buffer.from(`${a}:${b}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { a: number; b: string } | null {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const i = text.indexOf(':');
-  if (i <= 0) return null;
-  const a = Number(text.slice(0, i));
-  return Number.isFinite(a) ? { a, b: text.slice(i + 1) } : null;
-}
-
-export function toPage<T>(items: T[], cursors: string[], hasNextPage: boolean): Page<T> {
-  return { items, cursors, hasNextPage, endCursor: cursors[cursors.length - 1] ?? null };
 }
