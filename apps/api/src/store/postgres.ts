@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
-import { BatchRollup, type MinuteAgg } from './rollup.js';
+import { BatchRollup, KEYED_ROLLUPS, type KeyedAgg, type KeyedRollup, type MinuteAgg } from './rollup.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, quoteIdent } from './postgres-schema.js';
 import {
   MINUTE_MS,
@@ -288,37 +288,7 @@ export class PostgresStore implements Store {
 
   private async applyRollup(c: Client, r: BatchRollup): Promise<void> {
     await this.upsertMinutes(c, [...r.minutes.values()]);
-    const intents = [...r.intents.values()];
-    if (intents.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_intent AS t (minute, intent, count, errors, rt_sum)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::float8[]) AS u(minute, k, count, errors, rt_sum)
-         ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, intent) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors,
-           rt_sum = t.rt_sum + excluded.rt_sum`,
-        [intents.map((a) => a.minute), intents.map((a) => a.key), intents.map((a) => a.count), intents.map((a) => a.errors), intents.map((a) => a.sum)],
-      );
-    }
-    const tools = [...r.tools.values()];
-    if (tools.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_tool AS t (minute, tool, calls, errors, duration_sum, duration_n)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::int8[]) AS u(minute, k, calls, errors, dsum, dn)
-         ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, tool) DO UPDATE SET calls = t.calls + excluded.calls, errors = t.errors + excluded.errors,
-           duration_sum = t.duration_sum + excluded.duration_sum, duration_n = t.duration_n + excluded.duration_n`,
-        [tools.map((a) => a.minute), tools.map((a) => a.key), tools.map((a) => a.count), tools.map((a) => a.errors), tools.map((a) => a.sum), tools.map((a) => a.n)],
-      );
-    }
-    const errs = [...r.errorTypes.values()];
-    if (errs.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_error AS t (minute, error_type, count)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[]) AS u(minute, k, count) ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, error_type) DO UPDATE SET count = t.count + excluded.count`,
-        [errs.map((a) => a.minute), errs.map((a) => a.key), errs.map((a) => a.count)],
-      );
-    }
+    for (const t of KEYED_ROLLUPS) await this.upsertKeyed(c, t, [...t.rows(r)]);
     const sessions = [...r.sessions.values()];
     await c.query(
       `INSERT INTO ${this.s}.sessions AS t (session_id, first_ts, last_ts, interactions, errors, rt_sum)
@@ -328,6 +298,20 @@ export class PostgresStore implements Store {
          last_ts = GREATEST(t.last_ts, excluded.last_ts), interactions = t.interactions + excluded.interactions,
          errors = t.errors + excluded.errors, rt_sum = t.rt_sum + excluded.rt_sum`,
       [sessions.map((s) => s.id), sessions.map((s) => s.first), sessions.map((s) => s.last), sessions.map((s) => s.count), sessions.map((s) => s.errors), sessions.map((s) => s.rtSum)],
+    );
+  }
+
+  /** Adds a batch's aggregates to a keyed roll-up, in sorted key order (no deadlocks between replicas). */
+  private async upsertKeyed(c: Client, t: KeyedRollup, rows: readonly KeyedAgg[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols = t.columns.map((col) => col.column);
+    const types = ['int8', 'text', ...t.columns.map((col) => (col.kind === 'int' ? 'int8' : 'float8'))];
+    await c.query(
+      `INSERT INTO ${this.s}.${t.table} AS t (minute, ${t.key}, ${cols.join(', ')})
+       SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS u(minute, k, ${cols.join(', ')})
+       ORDER BY u.minute, u.k ${C}
+       ON CONFLICT (minute, ${t.key}) DO UPDATE SET ${cols.map((col) => `${col} = t.${col} + excluded.${col}`).join(', ')}`,
+      [rows.map((a) => a.minute), rows.map((a) => a.key), ...t.columns.map((col) => rows.map((a) => a[col.from]))],
     );
   }
 
@@ -474,9 +458,7 @@ export class PostgresStore implements Store {
     const minute = Math.floor(cutoff / MINUTE_MS) * MINUTE_MS;
     // Under the write lock: this instance's histogram merge must not see its row vanish midway.
     n += await this.serial(() => this.deleteChunk('rollup_minute', 'minute, writer', 'minute < $1', [minute], chunk));
-    n += await this.deleteChunk('rollup_intent', 'minute, intent', 'minute < $1', [minute], chunk);
-    n += await this.deleteChunk('rollup_tool', 'minute, tool', 'minute < $1', [minute], chunk);
-    n += await this.deleteChunk('rollup_error', 'minute, error_type', 'minute < $1', [minute], chunk);
+    for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);
     return n;

@@ -37,6 +37,53 @@ export interface SessionAgg {
   rtSum: number;
 }
 
+/**
+ * A roll-up table keyed by (minute, key) whose columns only add up. Both stores build their
+ * upserts, retention and breakdown reads from these, so a new dimension (a release, say) is one
+ * more entry here, one more map in BatchRollup and one table per store schema.
+ */
+export interface KeyedRollup {
+  readonly table: string;
+  /** The key column after `minute`. */
+  readonly key: string;
+  /** Stored columns in table order, each from one field of the aggregate; the first orders breakdowns. */
+  readonly columns: readonly { readonly column: string; readonly from: 'count' | 'errors' | 'sum' | 'n'; readonly kind: 'int' | 'real' }[];
+  /** This table's aggregates in a batch. */
+  rows(batch: BatchRollup): Iterable<KeyedAgg>;
+}
+
+export const INTENT_ROLLUP: KeyedRollup = {
+  table: 'rollup_intent',
+  key: 'intent',
+  columns: [
+    { column: 'count', from: 'count', kind: 'int' },
+    { column: 'errors', from: 'errors', kind: 'int' },
+    { column: 'rt_sum', from: 'sum', kind: 'real' },
+  ],
+  rows: (b) => b.intents.values(),
+};
+
+export const TOOL_ROLLUP: KeyedRollup = {
+  table: 'rollup_tool',
+  key: 'tool',
+  columns: [
+    { column: 'calls', from: 'count', kind: 'int' },
+    { column: 'errors', from: 'errors', kind: 'int' },
+    { column: 'duration_sum', from: 'sum', kind: 'real' },
+    { column: 'duration_n', from: 'n', kind: 'int' },
+  ],
+  rows: (b) => b.tools.values(),
+};
+
+export const ERROR_ROLLUP: KeyedRollup = {
+  table: 'rollup_error',
+  key: 'error_type',
+  columns: [{ column: 'count', from: 'count', kind: 'int' }],
+  rows: (b) => b.errorTypes.values(),
+};
+
+export const KEYED_ROLLUPS: readonly KeyedRollup[] = [INTENT_ROLLUP, TOOL_ROLLUP, ERROR_ROLLUP];
+
 export class BatchRollup {
   readonly minutes = new Map<number, MinuteAgg>();
   readonly intents = new Map<string, KeyedAgg>();

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
-import { BatchRollup } from './rollup.js';
+import { BatchRollup, KEYED_ROLLUPS, type KeyedRollup } from './rollup.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import {
   MINUTE_MS,
@@ -137,16 +137,10 @@ export class SqliteStore implements Store {
       if (prev) decodeHistogramInto(m.hist, prev.hist);
       upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, encodeHistogram(m.hist), m.inputTokens, m.outputTokens, m.costUsd);
     }
-    const upIntent = this.stmt(`INSERT INTO rollup_intent VALUES (?,?,?,?,?) ON CONFLICT (minute, intent) DO UPDATE SET
-      count = count + excluded.count, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
-    for (const a of r.intents.values()) upIntent.run(a.minute, a.key, a.count, a.errors, a.sum);
-    const upTool = this.stmt(`INSERT INTO rollup_tool VALUES (?,?,?,?,?,?) ON CONFLICT (minute, tool) DO UPDATE SET
-      calls = calls + excluded.calls, errors = errors + excluded.errors, duration_sum = duration_sum + excluded.duration_sum,
-      duration_n = duration_n + excluded.duration_n`);
-    for (const a of r.tools.values()) upTool.run(a.minute, a.key, a.count, a.errors, a.sum, a.n);
-    const upError = this.stmt(`INSERT INTO rollup_error VALUES (?,?,?) ON CONFLICT (minute, error_type) DO UPDATE SET
-      count = count + excluded.count`);
-    for (const a of r.errorTypes.values()) upError.run(a.minute, a.key, a.count);
+    for (const t of KEYED_ROLLUPS) {
+      const up = this.stmt(keyedUpsertSql(t));
+      for (const a of t.rows(r)) up.run(a.minute, a.key, ...t.columns.map((c) => a[c.from]));
+    }
     const upSession = this.stmt(`INSERT INTO sessions VALUES (?,?,?,?,?,?) ON CONFLICT (session_id) DO UPDATE SET
       first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
       interactions = interactions + excluded.interactions, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
@@ -228,7 +222,7 @@ export class SqliteStore implements Store {
       let n = this.stmt('DELETE FROM interactions WHERE seq IN (SELECT seq FROM interactions WHERE ts < ? ORDER BY ts LIMIT ?)')
         .run(cutoff, chunk).changes;
       const minute = Math.floor(cutoff / MINUTE_MS) * MINUTE_MS;
-      for (const [table, key] of ROLLUP_KEYS) {
+      for (const [table, key] of RETENTION_KEYS) {
         n += this.stmt(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE minute < ? LIMIT ?)`)
           .run(minute, chunk).changes;
       }
@@ -254,12 +248,17 @@ export class SqliteStore implements Store {
   }
 }
 
-const ROLLUP_KEYS: readonly [string, string][] = [
+/** Roll-up tables and their primary keys, trimmed by retention. */
+const RETENTION_KEYS: readonly [string, string][] = [
   ['rollup_minute', 'minute'],
-  ['rollup_intent', 'minute, intent'],
-  ['rollup_tool', 'minute, tool'],
-  ['rollup_error', 'minute, error_type'],
+  ...KEYED_ROLLUPS.map((t): [string, string] => [t.table, `minute, ${t.key}`]),
 ];
+
+function keyedUpsertSql(t: KeyedRollup): string {
+  const cols = t.columns.map((c) => c.column);
+  return `INSERT INTO ${t.table} (minute, ${t.key}, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})
+    ON CONFLICT (minute, ${t.key}) DO UPDATE SET ${cols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+}
 
 function toolNames(r: Interaction): string {
   return r.toolsUsed.length === 0 ? '' : `${SEP}${r.toolsUsed.map((t) => t.tool).join(SEP)}${SEP}`;

@@ -2,6 +2,7 @@
 import type { TimeRange } from '../../model/interaction.js';
 import { Histogram, decodeHistogramInto } from '../../model/histogram.js';
 import { MINUTE_MS, type ErrorTypeRow, type IntentRow, type TimeBucket, type ToolRow, type Totals } from '../types.js';
+import { ERROR_ROLLUP, INTENT_ROLLUP, TOOL_ROLLUP, type KeyedRollup } from '../rollup.js';
 import type { Row, SqlReader } from './sql.js';
 
 const MINUTE_COLUMNS = 'minute, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd';
@@ -56,24 +57,24 @@ export async function timeseries(db: SqlReader, range: TimeRange, bucketMs: numb
   return bucketMinutes(await minuteRows(db, range), range.from, bucketMs);
 }
 
-/** Sums `sums` per `key` over the range's minutes, largest `sums[0]` first, ties by key in byte order. */
-async function breakdown(db: SqlReader, table: string, key: string, sums: readonly string[], range: TimeRange, limit: number): Promise<Row[]> {
+/** Sums every column per key over the range's minutes, largest first column first, ties by key in byte order. */
+async function breakdown(db: SqlReader, t: KeyedRollup, range: TimeRange, limit: number): Promise<Row[]> {
   const d = db.dialect;
-  const selected = sums.map((c) => `sum(${c}) AS ${c}`).join(', ');
+  const sums = t.columns.map((c) => `sum(${c.column}) AS ${c.column}`).join(', ');
   return db.all(
-    `SELECT ${key}, ${selected} FROM ${d.table(table)} WHERE minute >= ${d.placeholder(1)} AND minute < ${d.placeholder(2)}
-     GROUP BY ${key} ORDER BY sum(${sums[0]}) DESC, ${key}${d.collate} LIMIT ${d.placeholder(3)}`,
+    `SELECT ${t.key}, ${sums} FROM ${d.table(t.table)} WHERE minute >= ${d.placeholder(1)} AND minute < ${d.placeholder(2)}
+     GROUP BY ${t.key} ORDER BY sum(${t.columns[0]!.column}) DESC, ${t.key}${d.collate} LIMIT ${d.placeholder(3)}`,
     [...minuteBounds(range), limit],
   );
 }
 
 export async function intentBreakdown(db: SqlReader, range: TimeRange, limit: number): Promise<IntentRow[]> {
-  const rows = await breakdown(db, 'rollup_intent', 'intent', ['count', 'errors', 'rt_sum'], range, limit);
+  const rows = await breakdown(db, INTENT_ROLLUP, range, limit);
   return rows.map((r) => ({ intent: r.intent as string, count: Number(r.count), errors: Number(r.errors), responseTimeSum: Number(r.rt_sum) }));
 }
 
 export async function toolBreakdown(db: SqlReader, range: TimeRange, limit: number): Promise<ToolRow[]> {
-  const rows = await breakdown(db, 'rollup_tool', 'tool', ['calls', 'errors', 'duration_sum', 'duration_n'], range, limit);
+  const rows = await breakdown(db, TOOL_ROLLUP, range, limit);
   return rows.map((r) => ({
     tool: r.tool as string,
     calls: Number(r.calls),
@@ -84,6 +85,6 @@ export async function toolBreakdown(db: SqlReader, range: TimeRange, limit: numb
 }
 
 export async function errorBreakdown(db: SqlReader, range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
-  const rows = await breakdown(db, 'rollup_error', 'error_type', ['count'], range, limit);
+  const rows = await breakdown(db, ERROR_ROLLUP, range, limit);
   return rows.map((r) => ({ errorType: r.error_type as string, count: Number(r.count) }));
 }
