@@ -26,9 +26,10 @@ export class Histogram {
     this.counts = counts ?? new Uint32Array(BUCKETS);
   }
 
+  /** A histogram read from either stored encoding (see `decodeHistogramInto`). */
   static fromBytes(bytes: Uint8Array | null | undefined): Histogram {
     const h = new Histogram();
-    if (bytes && bytes.byteLength > 0) h.addBytes(bytes);
+    if (bytes) decodeHistogramInto(h, bytes);
     return h;
   }
 
@@ -40,17 +41,9 @@ export class Histogram {
     for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
   }
 
-  /** Adds a serialised histogram without allocating an intermediate one. */
+  /** Adds a stored histogram (either encoding) without allocating an intermediate one. */
   addBytes(bytes: Uint8Array): void {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const n = Math.min(BUCKETS, bytes.byteLength >>> 2);
-    for (let i = 0; i < n; i++) this.counts[i]! += view.getUint32(i * 4, true);
-  }
-
-  toBytes(): Buffer {
-    const buf = Buffer.alloc(BUCKETS * 4);
-    for (let i = 0; i < BUCKETS; i++) buf.writeUInt32LE(this.counts[i]!, i * 4);
-    return buf;
+    decodeHistogramInto(this, bytes);
   }
 
   total(): number {
@@ -74,4 +67,36 @@ export class Histogram {
     }
     return max ?? null;
   }
+}
+
+/**
+ * The one stored encoding: a u16 index of the first non-empty bucket, then the u32 counts up
+ * to the last non-empty one (little-endian). Latencies cluster in a few dozen buckets, so a
+ * minute's row is a fraction of the fixed-size form and reading a day of roll-ups moves that
+ * much less data. Its length is always 2 mod 4.
+ */
+export function encodeHistogram(h: Histogram): Buffer {
+  const c = h.counts;
+  let first = 0;
+  while (first < c.length && c[first] === 0) first++;
+  let last = c.length - 1;
+  while (last >= first && c[last] === 0) last--;
+  const buf = Buffer.alloc(2 + Math.max(0, last - first + 1) * 4);
+  buf.writeUInt16LE(first === c.length ? 0 : first, 0);
+  for (let i = first; i <= last; i++) buf.writeUInt32LE(c[i]!, 2 + (i - first) * 4);
+  return buf;
+}
+
+/**
+ * Adds a stored histogram to `h`. Reads both encodings, so older databases stay readable:
+ * the compact one (length 2 mod 4) and the fixed-size one earlier SQLite databases hold (one
+ * u32 per bucket from bucket 0, length a multiple of 4).
+ */
+export function decodeHistogramInto(h: Histogram, bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const compact = bytes.byteLength % 4 === 2;
+  const first = compact ? view.getUint16(0, true) : 0;
+  const offset = compact ? 2 : 0;
+  const n = Math.min((bytes.byteLength - offset) >>> 2, BUCKETS - first);
+  for (let i = 0; i < n; i++) h.counts[first + i]! += view.getUint32(offset + i * 4, true);
 }

@@ -189,20 +189,6 @@ export function toFilter(f: FilterArg): InteractionFilter {
   };
 }
 
-export function matchesFilter(r: Interaction, f: InteractionFilter): boolean {
-  return (
-    (f.from === undefined || r.timestamp >= f.from) &&
-    (f.to === undefined || r.timestamp < f.to) &&
-    (f.sessionId === undefined || r.sessionId === f.sessionId) &&
-    (f.intent === undefined || r.intent === f.intent) &&
-    (f.tool === undefined || r.toolsUsed.some((t) => t.tool === f.tool)) &&
-    (f.success === undefined || r.success === f.success) &&
-    (f.errorType === undefined || r.errorType === f.errorType) &&
-    (f.assistant === undefined || r.assistant === f.assistant) &&
-    (f.search === undefined || r.userInput.toLowerCase().includes(f.search.toLowerCase()))
-  );
-}
-
 builder.queryFields((t) => ({
   interaction: t.field({
     type: InteractionRef,
@@ -231,13 +217,14 @@ builder.subscriptionFields((t) => ({
 /** One event per committed transaction becomes one event per matching interaction. */
 function flattenFiltered(ctx: Context, filter: InteractionFilter): AsyncIterable<Interaction> {
   return new Repeater<Interaction>(async (push, stop) => {
+    const matches = ctx.services.store.matcher(filter);
     const source = ctx.services.cluster.subscribe('interactions');
     const iterator = source[Symbol.asyncIterator]();
     void stop.then(() => iterator.return?.());
     for (;;) {
       const next = await Promise.race([iterator.next(), stop.then(() => null)]);
       if (!next || next.done) break;
-      for (const r of next.value) if (matchesFilter(r, filter)) await push(r);
+      for (const r of next.value) if (matches(r)) await push(r);
     }
     stop();
   });

@@ -1,6 +1,6 @@
 /** Forward cursor pagination, shared by every connection field. */
 import type { Page, PageRequest } from '../model/interaction.js';
-import { StoreError } from '../store/types.js';
+import { InvalidCursorError } from '../store/types.js';
 import { userInputError } from './errors.js';
 
 export const MAX_PAGE = 500;
@@ -34,7 +34,7 @@ export async function resolvePage<T>(field: string, args: ConnectionArgs, load: 
   try {
     return toConnection(await load({ first, after: args.after }), args.after);
   } catch (err) {
-    if (err instanceof StoreError && /cursor/.test(err.message)) throw userInputError(err.message);
+    if (err instanceof InvalidCursorError) throw userInputError(err.message);
     throw err;
   }
 }

@@ -20,10 +20,9 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
-import { Histogram } from '../model/histogram.js';
-import { BatchRollup, decodeCursor, encodeCursor, toPage, type MinuteAgg } from './rollup.js';
+import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
+import { BatchRollup, KEYED_ROLLUPS, type KeyedAgg, type KeyedRollup, type MinuteAgg } from './rollup.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, quoteIdent } from './postgres-schema.js';
-import { rowToAlert, rowToInteraction, rowToSession } from './sqlite.js';
 import {
   MINUTE_MS,
   StoreError,
@@ -35,8 +34,13 @@ import {
   type Totals,
 } from './types.js';
 import { redactUrl } from '../config/redact.js';
+import { INTERACTION_COLUMNS, TEXT_FIELDS, encodeValue, rowToInteraction, type ColumnKind } from './core/columns.js';
+import * as interactions from './core/interactions.js';
+import { interactionMatcher } from './core/filter.js';
+import * as rollups from './core/rollups.js';
+import * as alerts from './core/alerts.js';
+import type { Dialect, Row, SqlReader } from './core/sql.js';
 
-type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
 
 export interface PostgresStoreOptions {
@@ -60,6 +64,27 @@ const ID_CHUNK_FACTOR = 10;
 /** Sort text keys by bytes, as SQLite's BINARY collation does. */
 const C = 'COLLATE "C"';
 
+/** What PostgreSQL spells its own way; the shared read core does the rest. */
+function postgresDialect(s: string): Dialect {
+  return {
+    name: 'postgres',
+    placeholder: (n) => `$${n}`,
+    table: (name) => `${s}.${name}`,
+    collate: ` ${C}`,
+    bool: (value) => value,
+    text: cleanText,
+    toolCalled: (tool) => ['? = ANY(tool_names)', [tool]],
+    inputContains: (needle) => ['strpos(lower(user_input), ?) > 0', [needle]],
+    // A row comparison, which the (ts, seq) index serves directly.
+    beforeSeq: (ts, seq) => ['(ts, seq) < (?, ?)', [ts, seq]],
+  };
+}
+
+/** The type each column kind has in the batch document (`json_to_recordset`). */
+const RECORDSET_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'int8', real: 'float8', bool: 'bool', json: 'text' };
+const RECORDSET_COLUMNS = [...INTERACTION_COLUMNS.map((c) => `${c.column} ${RECORDSET_TYPE[c.kind]}`), 'tool_names text[]'].join(', ');
+const INSERT_COLUMNS = [...INTERACTION_COLUMNS.map((c) => c.column), 'tool_names'];
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly schema: string;
@@ -73,12 +98,16 @@ export class PostgresStore implements Store {
   private closed = false;
   /** The URL without its password, for messages. */
   private readonly where: string;
+  private readonly dialect: Dialect;
+  private readonly reader: SqlReader;
 
   constructor(opts: PostgresStoreOptions) {
     this.schema = opts.schema ?? 'public';
     this.s = quoteIdent(this.schema);
     this.writerId = opts.writerId ?? randomBytes(8).toString('hex');
     this.where = redactUrl(opts.url);
+    this.dialect = postgresDialect(this.s);
+    this.reader = { dialect: this.dialect, all: (sql, args) => this.rows(sql, [...args]) };
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
@@ -242,77 +271,24 @@ export class PostgresStore implements Store {
 
   private async insertRows(c: Client, rows: readonly Interaction[]): Promise<void> {
     // One JSON document for the whole batch: JSON.stringify is native and PostgreSQL parses
-    // it in one pass, cheaper on both sides than twenty array parameters.
-    const batch = rows.map((r) => ({
-      id: r.id,
-      session_id: r.sessionId,
-      ts: r.timestamp,
-      received_at: r.receivedAt,
-      user_input: r.userInput,
-      intent: r.intent,
-      tools_used: JSON.stringify(r.toolsUsed),
-      tool_names: r.toolsUsed.map((t) => t.tool),
-      response_time_ms: r.responseTimeMs,
-      success: r.success,
-      error_type: r.errorType,
-      assistant: r.assistant,
-      version: r.version,
-      model: r.model,
-      user_id: r.userId,
-      input_tokens: r.inputTokens,
-      output_tokens: r.outputTokens,
-      cost_usd: r.costUsd,
-      feedback_score: r.feedbackScore,
-      metadata: r.metadata === null ? null : JSON.stringify(r.metadata),
-    }));
+    // it in one pass, cheaper on both sides than one array parameter per column.
+    const batch = rows.map((r) => {
+      const doc: Row = { tool_names: r.toolsUsed.map((t) => t.tool) };
+      for (const col of INTERACTION_COLUMNS) doc[col.column] = encodeValue(col, r[col.field], this.dialect);
+      return doc;
+    });
     // json_to_recordset yields rows in document order, so `seq` follows the batch order (the tie-break of equal timestamps).
     await c.query(
-      `INSERT INTO ${this.s}.interactions (seq, id, session_id, ts, received_at, user_input, intent, tools_used, tool_names,
-         response_time_ms, success, error_type, assistant, version, model, user_id, input_tokens, output_tokens, cost_usd,
-         feedback_score, metadata)
-       SELECT nextval('${this.s}.interactions_seq'), u.id, u.session_id, u.ts, u.received_at, u.user_input, u.intent, u.tools_used,
-         u.tool_names, u.response_time_ms, u.success, u.error_type, u.assistant, u.version, u.model, u.user_id, u.input_tokens,
-         u.output_tokens, u.cost_usd, u.feedback_score, u.metadata
-       FROM json_to_recordset($1::json) AS u(id text, session_id text, ts int8, received_at int8, user_input text, intent text,
-         tools_used text, tool_names text[], response_time_ms float8, success bool, error_type text, assistant text, version text,
-         model text, user_id text, input_tokens int8, output_tokens int8, cost_usd float8, feedback_score float8, metadata text)`,
+      `INSERT INTO ${this.s}.interactions (seq, ${INSERT_COLUMNS.join(', ')})
+       SELECT nextval('${this.s}.interactions_seq'), ${INSERT_COLUMNS.map((col) => `u.${col}`).join(', ')}
+       FROM json_to_recordset($1::json) AS u(${RECORDSET_COLUMNS})`,
       [JSON.stringify(batch)],
     );
   }
 
   private async applyRollup(c: Client, r: BatchRollup): Promise<void> {
     await this.upsertMinutes(c, [...r.minutes.values()]);
-    const intents = [...r.intents.values()];
-    if (intents.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_intent AS t (minute, intent, count, errors, rt_sum)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::float8[]) AS u(minute, k, count, errors, rt_sum)
-         ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, intent) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors,
-           rt_sum = t.rt_sum + excluded.rt_sum`,
-        [intents.map((a) => a.minute), intents.map((a) => a.key), intents.map((a) => a.count), intents.map((a) => a.errors), intents.map((a) => a.sum)],
-      );
-    }
-    const tools = [...r.tools.values()];
-    if (tools.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_tool AS t (minute, tool, calls, errors, duration_sum, duration_n)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::int8[]) AS u(minute, k, calls, errors, dsum, dn)
-         ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, tool) DO UPDATE SET calls = t.calls + excluded.calls, errors = t.errors + excluded.errors,
-           duration_sum = t.duration_sum + excluded.duration_sum, duration_n = t.duration_n + excluded.duration_n`,
-        [tools.map((a) => a.minute), tools.map((a) => a.key), tools.map((a) => a.count), tools.map((a) => a.errors), tools.map((a) => a.sum), tools.map((a) => a.n)],
-      );
-    }
-    const errs = [...r.errorTypes.values()];
-    if (errs.length > 0) {
-      await c.query(
-        `INSERT INTO ${this.s}.rollup_error AS t (minute, error_type, count)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[]) AS u(minute, k, count) ORDER BY u.minute, u.k ${C}
-         ON CONFLICT (minute, error_type) DO UPDATE SET count = t.count + excluded.count`,
-        [errs.map((a) => a.minute), errs.map((a) => a.key), errs.map((a) => a.count)],
-      );
-    }
+    for (const t of KEYED_ROLLUPS) await this.upsertKeyed(c, t, [...t.rows(r)]);
     const sessions = [...r.sessions.values()];
     await c.query(
       `INSERT INTO ${this.s}.sessions AS t (session_id, first_ts, last_ts, interactions, errors, rt_sum)
@@ -325,6 +301,20 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** Adds a batch's aggregates to a keyed roll-up, in sorted key order (no deadlocks between replicas). */
+  private async upsertKeyed(c: Client, t: KeyedRollup, rows: readonly KeyedAgg[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols = t.columns.map((col) => col.column);
+    const types = ['int8', 'text', ...t.columns.map((col) => (col.kind === 'int' ? 'int8' : 'float8'))];
+    await c.query(
+      `INSERT INTO ${this.s}.${t.table} AS t (minute, ${t.key}, ${cols.join(', ')})
+       SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS u(minute, k, ${cols.join(', ')})
+       ORDER BY u.minute, u.k ${C}
+       ON CONFLICT (minute, ${t.key}) DO UPDATE SET ${cols.map((col) => `${col} = t.${col} + excluded.${col}`).join(', ')}`,
+      [rows.map((a) => a.minute), rows.map((a) => a.key), ...t.columns.map((col) => rows.map((a) => a[col.from]))],
+    );
+  }
+
   /** Merges histograms into this writer's minute rows (read, add, write: safe, only this instance writes them). */
   private async upsertMinutes(c: Client, minutes: MinuteAgg[]): Promise<void> {
     const prev = await c.query<{ minute: string; hist: Buffer }>(
@@ -334,7 +324,7 @@ export class PostgresStore implements Store {
     const stored = new Map(prev.rows.map((r) => [Number(r.minute), r.hist]));
     for (const m of minutes) {
       const bytes = stored.get(m.minute);
-      if (bytes) addEncoded(m.hist, bytes);
+      if (bytes) decodeHistogramInto(m.hist, bytes);
     }
     minutes.sort((a, b) => a.minute - b.minute);
     await c.query(
@@ -365,118 +355,52 @@ export class PostgresStore implements Store {
     return rows[0] ? rowToInteraction(rows[0]) : null;
   }
 
-  async listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-    const w = new Where();
-    if (filter.from !== undefined) w.add('ts >= ?', filter.from);
-    if (filter.to !== undefined) w.add('ts < ?', filter.to);
-    if (filter.sessionId !== undefined) w.add('session_id = ?', cleanText(filter.sessionId));
-    if (filter.intent !== undefined) w.add('intent = ?', cleanText(filter.intent));
-    if (filter.tool !== undefined) w.add('? = ANY(tool_names)', cleanText(filter.tool));
-    if (filter.success !== undefined) w.add('success = ?', filter.success);
-    if (filter.errorType !== undefined) w.add('error_type = ?', cleanText(filter.errorType));
-    if (filter.assistant !== undefined) w.add('assistant = ?', cleanText(filter.assistant));
-    if (filter.search) w.add('strpos(lower(user_input), ?) > 0', cleanText(filter.search.toLowerCase()));
-    const cursor = readCursor(page.after);
-    if (cursor) w.add('(ts, seq) < (?, ?)', cursor.a, Number(cursor.b));
-    const rows = await this.rows(
-      `SELECT * FROM ${this.s}.interactions ${w.sql()} ORDER BY ts DESC, seq DESC LIMIT ${w.param(page.first + 1)}`,
-      w.args,
-    );
-    const items = rows.slice(0, page.first);
-    return toPage(items.map(rowToInteraction), items.map((r) => encodeCursor(Number(r.ts), Number(r.seq))), rows.length > page.first);
+  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
+    return interactions.listInteractions(this.reader, filter, page);
   }
 
-  async getSession(id: string): Promise<SessionSummary | null> {
-    const rows = await this.rows(`SELECT * FROM ${this.s}.sessions WHERE session_id = $1`, [cleanText(id)]);
-    return rows[0] ? rowToSession(rows[0]) : null;
+  matcher(filter: InteractionFilter): (record: Interaction) => boolean {
+    return interactionMatcher(filter);
   }
 
-  async listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
-    const w = new Where();
-    if (range.from !== undefined) w.add('last_ts >= ?', range.from);
-    if (range.to !== undefined) w.add('first_ts < ?', range.to);
-    const cursor = readCursor(page.after);
-    if (cursor) w.add('(last_ts < ? OR (last_ts = ? AND session_id > ?))', cursor.a, cursor.a, cursor.b);
-    const rows = await this.rows(
-      `SELECT * FROM ${this.s}.sessions ${w.sql()} ORDER BY last_ts DESC, session_id ASC LIMIT ${w.param(page.first + 1)}`,
-      w.args,
-    );
-    const items = rows.slice(0, page.first).map(rowToSession);
-    return toPage(items, items.map((s) => encodeCursor(s.lastSeen, s.id)), rows.length > page.first);
+  getSession(id: string): Promise<SessionSummary | null> {
+    return interactions.getSession(this.reader, id);
+  }
+
+  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
+    return interactions.listSessions(this.reader, range, page);
+  }
+
+  activeSessions(since: number): Promise<number> {
+    return interactions.activeSessions(this.reader, since);
   }
 
   // ---------------------------------------------------------------- aggregates
 
-  async totals(range: TimeRange): Promise<Totals> {
-    const rows = await this.rows(
-      `SELECT count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd
-       FROM ${this.s}.rollup_minute WHERE minute >= $1 AND minute < $2`,
-      minuteBounds(range),
-    );
-    return sumMinutes(rows);
+  totals(range: TimeRange): Promise<Totals> {
+    return rollups.totals(this.reader, range);
   }
 
-  async timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
-    const rows = await this.rows(
-      `SELECT minute, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd
-       FROM ${this.s}.rollup_minute WHERE minute >= $1 AND minute < $2 ORDER BY minute`,
-      minuteBounds(range),
-    );
-    const buckets = new Map<number, Row[]>();
-    const origin = Math.floor(range.from / bucketMs) * bucketMs;
-    for (const row of rows) {
-      const start = origin + Math.floor((Number(row.minute) - origin) / bucketMs) * bucketMs;
-      let list = buckets.get(start);
-      if (!list) buckets.set(start, (list = []));
-      list.push(row);
-    }
-    return [...buckets.entries()].map(([start, list]) => ({ start, ...sumMinutes(list) }));
+  timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
+    return rollups.timeseries(this.reader, range, bucketMs);
   }
 
-  async intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
-    const rows = await this.rows(
-      `SELECT intent, sum(count) AS count, sum(errors) AS errors, sum(rt_sum) AS rt_sum
-       FROM ${this.s}.rollup_intent WHERE minute >= $1 AND minute < $2
-       GROUP BY intent ORDER BY sum(count) DESC, intent ${C} LIMIT $3`,
-      [...minuteBounds(range), limit],
-    );
-    return rows.map((r) => ({ intent: r.intent as string, count: Number(r.count), errors: Number(r.errors), responseTimeSum: Number(r.rt_sum) }));
+  intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
+    return rollups.intentBreakdown(this.reader, range, limit);
   }
 
-  async toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
-    const rows = await this.rows(
-      `SELECT tool, sum(calls) AS calls, sum(errors) AS errors, sum(duration_sum) AS duration_sum, sum(duration_n) AS duration_n
-       FROM ${this.s}.rollup_tool WHERE minute >= $1 AND minute < $2
-       GROUP BY tool ORDER BY sum(calls) DESC, tool ${C} LIMIT $3`,
-      [...minuteBounds(range), limit],
-    );
-    return rows.map((r) => ({
-      tool: r.tool as string,
-      calls: Number(r.calls),
-      errors: Number(r.errors),
-      durationSum: Number(r.duration_sum),
-      durationCount: Number(r.duration_n),
-    }));
+  toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
+    return rollups.toolBreakdown(this.reader, range, limit);
   }
 
-  async errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
-    const rows = await this.rows(
-      `SELECT error_type, sum(count) AS count FROM ${this.s}.rollup_error WHERE minute >= $1 AND minute < $2
-       GROUP BY error_type ORDER BY sum(count) DESC, error_type ${C} LIMIT $3`,
-      [...minuteBounds(range), limit],
-    );
-    return rows.map((r) => ({ errorType: r.error_type as string, count: Number(r.count) }));
-  }
-
-  async activeSessions(since: number): Promise<number> {
-    const rows = await this.rows(`SELECT count(*) AS n FROM ${this.s}.sessions WHERE last_ts >= $1`, [since]);
-    return Number(rows[0]!.n);
+  errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
+    return rollups.errorBreakdown(this.reader, range, limit);
   }
 
   // ---------------------------------------------------------------- alerts
 
   async insertAlert(a: AlertRecord): Promise<void> {
-    await this.pool.query(`INSERT INTO ${this.s}.alerts VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`, alertValues(a));
+    await this.pool.query(alerts.insertAlertSql(this.dialect), alerts.alertValues(a));
   }
 
   async updateAlert(id: string, patch: Partial<Omit<AlertRecord, 'id'>>): Promise<AlertRecord | null> {
@@ -484,37 +408,22 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const rows = (await c.query<Row>(`SELECT * FROM ${this.s}.alerts WHERE id = $1 FOR UPDATE`, [id])).rows;
       if (!rows[0]) return null;
-      const next: AlertRecord = { ...rowToAlert(rows[0]), ...patch, id };
-      await c.query(
-        `UPDATE ${this.s}.alerts SET kind = $2, status = $3, message = $4, value = $5, threshold = $6, raised_at = $7,
-           resolved_at = $8, acknowledged_at = $9, acknowledged_by = $10, delivery = $11, details = $12 WHERE id = $1`,
-        alertValues(next),
-      );
+      const next: AlertRecord = { ...alerts.rowToAlert(rows[0]), ...patch, id };
+      await c.query(...alerts.updateAlertStatement(this.dialect, next));
       return next;
     });
   }
 
-  async getAlert(id: string): Promise<AlertRecord | null> {
-    const rows = await this.rows(`SELECT * FROM ${this.s}.alerts WHERE id = $1`, [id]);
-    return rows[0] ? rowToAlert(rows[0]) : null;
+  getAlert(id: string): Promise<AlertRecord | null> {
+    return alerts.getAlert(this.reader, id);
   }
 
-  async listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
-    const w = alertWhere(filter);
-    const cursor = readCursor(page.after);
-    if (cursor) w.add('(raised_at < ? OR (raised_at = ? AND id < ?))', cursor.a, cursor.a, cursor.b);
-    const rows = await this.rows(
-      `SELECT * FROM ${this.s}.alerts ${w.sql()} ORDER BY raised_at DESC, id DESC LIMIT ${w.param(page.first + 1)}`,
-      w.args,
-    );
-    const items = rows.slice(0, page.first).map(rowToAlert);
-    return toPage(items, items.map((a) => encodeCursor(a.raisedAt, a.id)), rows.length > page.first);
+  listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
+    return alerts.listAlerts(this.reader, filter, page);
   }
 
-  async countAlerts(filter: AlertFilter): Promise<number> {
-    const w = alertWhere(filter);
-    const rows = await this.rows(`SELECT count(*) AS n FROM ${this.s}.alerts ${w.sql()}`, w.args);
-    return Number(rows[0]!.n);
+  countAlerts(filter: AlertFilter): Promise<number> {
+    return alerts.countAlerts(this.reader, filter);
   }
 
   // ---------------------------------------------------------------- retention
@@ -549,9 +458,7 @@ export class PostgresStore implements Store {
     const minute = Math.floor(cutoff / MINUTE_MS) * MINUTE_MS;
     // Under the write lock: this instance's histogram merge must not see its row vanish midway.
     n += await this.serial(() => this.deleteChunk('rollup_minute', 'minute, writer', 'minute < $1', [minute], chunk));
-    n += await this.deleteChunk('rollup_intent', 'minute, intent', 'minute < $1', [minute], chunk);
-    n += await this.deleteChunk('rollup_tool', 'minute, tool', 'minute < $1', [minute], chunk);
-    n += await this.deleteChunk('rollup_error', 'minute, error_type', 'minute < $1', [minute], chunk);
+    for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);
     return n;
@@ -625,87 +532,6 @@ export class PostgresStore implements Store {
 }
 
 
-/** Builds a WHERE clause with `?` placeholders numbered as PostgreSQL's `$n`. */
-class Where {
-  readonly args: unknown[] = [];
-  private readonly parts: string[] = [];
-
-  add(cond: string, ...values: unknown[]): void {
-    this.parts.push(cond.replace(/\?/g, () => this.param(values.shift())));
-  }
-
-  param(value: unknown): string {
-    this.args.push(value);
-    return `$${this.args.length}`;
-  }
-
-  sql(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
-  }
-}
-
-/** WHERE terms of an alert filter, shared by listing and counting. */
-function alertWhere(filter: AlertFilter): Where {
-  const w = new Where();
-  if (filter.status) w.add('status = ?', filter.status);
-  if (filter.kind) w.add('kind = ?', filter.kind);
-  if (filter.acknowledged !== undefined) w.add(filter.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
-  if (filter.from !== undefined) w.add('raised_at >= ?', filter.from);
-  if (filter.to !== undefined) w.add('raised_at < ?', filter.to);
-  return w;
-}
-
-function readCursor(after: string | null | undefined): { a: number; b: string } | null {
-  if (!after) return null;
-  const cursor = decodeCursor(after);
-  if (!cursor) throw new StoreError('invalid cursor in "after"');
-  return cursor;
-}
-
-function minuteBounds(range: TimeRange): [number, number] {
-  return [Math.floor(range.from / MINUTE_MS) * MINUTE_MS, range.to];
-}
-
-function sumMinutes(rows: Row[]): Totals {
-  const t: Totals = { count: 0, errors: 0, responseTimeSum: 0, responseTimeMax: 0, histogram: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0 };
-  for (const r of rows) {
-    t.count += Number(r.count);
-    t.errors += Number(r.errors);
-    t.responseTimeSum += Number(r.rt_sum);
-    t.responseTimeMax = Math.max(t.responseTimeMax, Number(r.rt_max));
-    addEncoded(t.histogram, r.hist as Buffer);
-    t.inputTokens += Number(r.input_tokens);
-    t.outputTokens += Number(r.output_tokens);
-    t.costUsd += Number(r.cost_usd);
-  }
-  return t;
-}
-
-/**
- * Histograms are stored compactly: a u16 index of the first non-empty bucket, then the u32
- * counts up to the last non-empty one (little-endian). Latencies cluster in a few dozen of
- * the buckets, so a minute's row is a fraction of the fixed-size form: reading a day of
- * roll-ups moves that much less data.
- */
-export function encodeHistogram(h: Histogram): Buffer {
-  const c = h.counts;
-  let first = 0;
-  while (first < c.length && c[first] === 0) first++;
-  let last = c.length - 1;
-  while (last >= first && c[last] === 0) last--;
-  const buf = Buffer.alloc(2 + Math.max(0, last - first + 1) * 4);
-  buf.writeUInt16LE(first === c.length ? 0 : first, 0);
-  for (let i = first; i <= last; i++) buf.writeUInt32LE(c[i]!, 2 + (i - first) * 4);
-  return buf;
-}
-
-export function addEncoded(h: Histogram, bytes: Buffer): void {
-  if (bytes.length < 2) return;
-  const first = bytes.readUInt16LE(0);
-  const n = Math.min((bytes.length - 2) >>> 2, h.counts.length - first);
-  for (let i = 0; i < n; i++) h.counts[first + i]! += bytes.readUInt32LE(2 + i * 4);
-}
-
 /**
  * PostgreSQL text holds neither NUL nor unpaired UTF-16 surrogates (a truncated emoji, say);
  * both become U+FFFD, so one such record cannot fail its whole batch.
@@ -716,34 +542,16 @@ function cleanText(s: string): string {
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-function cleanNullable(s: string | null): string | null {
-  return s === null ? null : cleanText(s);
-}
-
-/** The record with every text column cleaned (the same object when nothing needed it). */
+/** The record with every text field cleaned (the same object when nothing needed it). */
 function cleanRecord(r: Interaction): Interaction {
-  const texts = [r.id, r.sessionId, r.userInput, r.intent, r.errorType, r.assistant, r.version, r.model, r.userId];
-  if (!texts.some((t) => t !== null && SUSPECT.test(t)) && !r.toolsUsed.some((t) => SUSPECT.test(t.tool))) return r;
-  return {
-    ...r,
-    id: cleanText(r.id),
-    sessionId: cleanText(r.sessionId),
-    userInput: cleanText(r.userInput),
-    intent: cleanText(r.intent),
-    errorType: cleanNullable(r.errorType),
-    assistant: cleanNullable(r.assistant),
-    version: cleanNullable(r.version),
-    model: cleanNullable(r.model),
-    userId: cleanNullable(r.userId),
-    toolsUsed: r.toolsUsed.map((t) => ({ ...t, tool: cleanText(t.tool) })),
-  };
-}
-
-function alertValues(a: AlertRecord): unknown[] {
-  return [
-    a.id, a.kind, a.status, a.message, a.value, a.threshold, a.raisedAt, a.resolvedAt, a.acknowledgedAt,
-    a.acknowledgedBy, JSON.stringify(a.delivery), JSON.stringify(a.details),
-  ];
+  const suspect = (t: unknown): boolean => typeof t === 'string' && SUSPECT.test(t);
+  if (!TEXT_FIELDS.some((f) => suspect(r[f])) && !r.toolsUsed.some((t) => suspect(t.tool))) return r;
+  const out: Record<string, unknown> = { ...r, toolsUsed: r.toolsUsed.map((t) => ({ ...t, tool: cleanText(t.tool) })) };
+  for (const f of TEXT_FIELDS) {
+    const value = r[f];
+    if (typeof value === 'string') out[f] = cleanText(value);
+  }
+  return out as unknown as Interaction;
 }
 
 /** SQLSTATE 23514 with "no partition": the row's day has no partition (dropped meanwhile). */

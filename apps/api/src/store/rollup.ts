@@ -2,7 +2,7 @@
  * Aggregates a batch of new interactions per minute before they are merged into the stored
  * roll-ups, so a batch costs one upsert per (minute, key) rather than one per record.
  */
-import type { Interaction, Page } from '../model/interaction.js';
+import type { Interaction } from '../model/interaction.js';
 import { Histogram } from '../model/histogram.js';
 import { MINUTE_MS } from './types.js';
 
@@ -36,6 +36,53 @@ export interface SessionAgg {
   errors: number;
   rtSum: number;
 }
+
+/**
+ * A roll-up table keyed by (minute, key) whose columns only add up. Both stores build their
+ * upserts, retention and breakdown reads from these, so a new dimension (a release, say) is one
+ * more entry here, one more map in BatchRollup and one table per store schema.
+ */
+export interface KeyedRollup {
+  readonly table: string;
+  /** The key column after `minute`. */
+  readonly key: string;
+  /** Stored columns in table order, each from one field of the aggregate; the first orders breakdowns. */
+  readonly columns: readonly { readonly column: string; readonly from: 'count' | 'errors' | 'sum' | 'n'; readonly kind: 'int' | 'real' }[];
+  /** This table's aggregates in a batch. */
+  rows(batch: BatchRollup): Iterable<KeyedAgg>;
+}
+
+export const INTENT_ROLLUP: KeyedRollup = {
+  table: 'rollup_intent',
+  key: 'intent',
+  columns: [
+    { column: 'count', from: 'count', kind: 'int' },
+    { column: 'errors', from: 'errors', kind: 'int' },
+    { column: 'rt_sum', from: 'sum', kind: 'real' },
+  ],
+  rows: (b) => b.intents.values(),
+};
+
+export const TOOL_ROLLUP: KeyedRollup = {
+  table: 'rollup_tool',
+  key: 'tool',
+  columns: [
+    { column: 'calls', from: 'count', kind: 'int' },
+    { column: 'errors', from: 'errors', kind: 'int' },
+    { column: 'duration_sum', from: 'sum', kind: 'real' },
+    { column: 'duration_n', from: 'n', kind: 'int' },
+  ],
+  rows: (b) => b.tools.values(),
+};
+
+export const ERROR_ROLLUP: KeyedRollup = {
+  table: 'rollup_error',
+  key: 'error_type',
+  columns: [{ column: 'count', from: 'count', kind: 'int' }],
+  rows: (b) => b.errorTypes.values(),
+};
+
+export const KEYED_ROLLUPS: readonly KeyedRollup[] = [INTENT_ROLLUP, TOOL_ROLLUP, ERROR_ROLLUP];
 
 export class BatchRollup {
   readonly minutes = new Map<number, MinuteAgg>();
@@ -89,21 +136,4 @@ function bump(map: Map<string, KeyedAgg>, minute: number, key: string, failed: n
     a.sum += sum;
     a.n += n;
   } else map.set(k, { minute, key, count: 1, errors: failed, sum, n });
-}
-
-/** Cursor over (number, text) sort keys, opaque to clients. */
-export function encodeCursor(a: number, b: string | number): string {
-  return Buffer.from(`${a}:${b}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { a: number; b: string } | null {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const i = text.indexOf(':');
-  if (i <= 0) return null;
-  const a = Number(text.slice(0, i));
-  return Number.isFinite(a) ? { a, b: text.slice(i + 1) } : null;
-}
-
-export function toPage<T>(items: T[], cursors: string[], hasNextPage: boolean): Page<T> {
-  return { items, cursors, hasNextPage, endCursor: cursors[cursors.length - 1] ?? null };
 }

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
-import { Histogram } from '../model/histogram.js';
-import { BatchRollup, decodeCursor, encodeCursor, toPage } from './rollup.js';
+import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
+import { BatchRollup, KEYED_ROLLUPS, type KeyedRollup } from './rollup.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import {
   MINUTE_MS,
@@ -20,8 +20,13 @@ import {
   type ToolRow,
   type Totals,
 } from './types.js';
+import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from './core/columns.js';
+import * as interactions from './core/interactions.js';
+import { interactionMatcher } from './core/filter.js';
+import * as rollups from './core/rollups.js';
+import * as alerts from './core/alerts.js';
+import type { Dialect, Row, SqlReader } from './core/sql.js';
 
-type Row = Record<string, unknown>;
 type Stmt = Database.Statement<unknown[], Row>;
 
 export interface SqliteStoreOptions {
@@ -29,16 +34,35 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
 }
 
-const INSERT_SQL = `INSERT OR IGNORE INTO interactions
-  (id, session_id, ts, received_at, user_input, intent, tools_used, tool_names, response_time_ms, success,
-   error_type, assistant, version, model, user_id, input_tokens, output_tokens, cost_usd, feedback_score, metadata)
-  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+/** Tool names between unit separators, so `instr` finds whole names only. */
+const SEP = '\u001f';
+
+/** What SQLite spells its own way; the shared read core does the rest. */
+export const SQLITE_DIALECT: Dialect = {
+  name: 'sqlite',
+  placeholder: () => '?',
+  table: (name) => name,
+  collate: '',
+  bool: (value) => (value ? 1 : 0),
+  text: (value) => value,
+  toolCalled: (tool) => ['instr(tool_names, ?) > 0', [`${SEP}${tool}${SEP}`]],
+  // SQLite's lower() folds ASCII only; unicode_lower (registered below) folds all of Unicode, as on PostgreSQL.
+  inputContains: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
+  beforeSeq: (ts, seq) => ['(ts < ? OR (ts = ? AND seq < ?))', [ts, ts, seq]],
+};
+
+const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)
+  VALUES (${[...INTERACTION_COLUMN_NAMES, 'tool_names'].map(() => '?').join(',')})`;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
+  private readonly reader: SqlReader = {
+    dialect: SQLITE_DIALECT,
+    all: async (sql, args) => this.stmt(sql).all(...args),
+  };
 
   constructor(opts: SqliteStoreOptions) {
     this.file = opts.file;
@@ -92,12 +116,7 @@ export class SqliteStore implements Store {
       const insert = this.stmt(INSERT_SQL);
       const rollup = new BatchRollup();
       const stored = batch.map((r) => {
-        const info = insert.run(
-          r.id, r.sessionId, r.timestamp, r.receivedAt, r.userInput, r.intent,
-          JSON.stringify(r.toolsUsed), toolNames(r), r.responseTimeMs, r.success ? 1 : 0,
-          r.errorType, r.assistant, r.version, r.model, r.userId, r.inputTokens, r.outputTokens,
-          r.costUsd, r.feedbackScore, r.metadata === null ? null : JSON.stringify(r.metadata),
-        );
+        const info = insert.run(...interactionValues(r, SQLITE_DIALECT), toolNames(r));
         if (info.changes === 0) return false;
         rollup.add(r);
         return true;
@@ -115,19 +134,13 @@ export class SqliteStore implements Store {
         cost_usd = cost_usd + excluded.cost_usd`);
     for (const m of r.minutes.values()) {
       const prev = getHist.get(m.minute) as { hist: Buffer } | undefined;
-      if (prev) m.hist.addBytes(prev.hist);
-      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, m.hist.toBytes(), m.inputTokens, m.outputTokens, m.costUsd);
+      if (prev) decodeHistogramInto(m.hist, prev.hist);
+      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, encodeHistogram(m.hist), m.inputTokens, m.outputTokens, m.costUsd);
     }
-    const upIntent = this.stmt(`INSERT INTO rollup_intent VALUES (?,?,?,?,?) ON CONFLICT (minute, intent) DO UPDATE SET
-      count = count + excluded.count, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
-    for (const a of r.intents.values()) upIntent.run(a.minute, a.key, a.count, a.errors, a.sum);
-    const upTool = this.stmt(`INSERT INTO rollup_tool VALUES (?,?,?,?,?,?) ON CONFLICT (minute, tool) DO UPDATE SET
-      calls = calls + excluded.calls, errors = errors + excluded.errors, duration_sum = duration_sum + excluded.duration_sum,
-      duration_n = duration_n + excluded.duration_n`);
-    for (const a of r.tools.values()) upTool.run(a.minute, a.key, a.count, a.errors, a.sum, a.n);
-    const upError = this.stmt(`INSERT INTO rollup_error VALUES (?,?,?) ON CONFLICT (minute, error_type) DO UPDATE SET
-      count = count + excluded.count`);
-    for (const a of r.errorTypes.values()) upError.run(a.minute, a.key, a.count);
+    for (const t of KEYED_ROLLUPS) {
+      const up = this.stmt(keyedUpsertSql(t));
+      for (const a of t.rows(r)) up.run(a.minute, a.key, ...t.columns.map((c) => a[c.from]));
+    }
     const upSession = this.stmt(`INSERT INTO sessions VALUES (?,?,?,?,?,?) ON CONFLICT (session_id) DO UPDATE SET
       first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
       interactions = interactions + excluded.interactions, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
@@ -139,129 +152,69 @@ export class SqliteStore implements Store {
     return row ? rowToInteraction(row) : null;
   }
 
-  async listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.from !== undefined) (where.push('ts >= ?'), args.push(filter.from));
-    if (filter.to !== undefined) (where.push('ts < ?'), args.push(filter.to));
-    if (filter.sessionId !== undefined) (where.push('session_id = ?'), args.push(filter.sessionId));
-    if (filter.intent !== undefined) (where.push('intent = ?'), args.push(filter.intent));
-    if (filter.tool !== undefined) (where.push(`instr(tool_names, ?) > 0`), args.push(`\u001f${filter.tool}\u001f`));
-    if (filter.success !== undefined) (where.push('success = ?'), args.push(filter.success ? 1 : 0));
-    if (filter.errorType !== undefined) (where.push('error_type = ?'), args.push(filter.errorType));
-    if (filter.assistant !== undefined) (where.push('assistant = ?'), args.push(filter.assistant));
-    if (filter.search) (where.push('instr(unicode_lower(user_input), ?) > 0'), args.push(filter.search.toLowerCase()));
-    const cursor = page.after ? decodeCursor(page.after) : null;
-    if (page.after && !cursor) throw new StoreError('invalid cursor in "after"');
-    if (cursor) (where.push('(ts < ? OR (ts = ? AND seq < ?))'), args.push(cursor.a, cursor.a, Number(cursor.b)));
-    const sql = `SELECT * FROM interactions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY ts DESC, seq DESC LIMIT ?`;
-    const rows = this.stmt(sql).all(...args, page.first + 1);
-    const items = rows.slice(0, page.first);
-    return toPage(items.map(rowToInteraction), items.map((r) => encodeCursor(r.ts as number, r.seq as number)), rows.length > page.first);
+  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
+    return interactions.listInteractions(this.reader, filter, page);
   }
 
-  async getSession(id: string): Promise<SessionSummary | null> {
-    const row = this.stmt('SELECT * FROM sessions WHERE session_id = ?').get(id);
-    return row ? rowToSession(row) : null;
+  matcher(filter: InteractionFilter): (record: Interaction) => boolean {
+    return interactionMatcher(filter);
   }
 
-  async listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (range.from !== undefined) (where.push('last_ts >= ?'), args.push(range.from));
-    if (range.to !== undefined) (where.push('first_ts < ?'), args.push(range.to));
-    const cursor = page.after ? decodeCursor(page.after) : null;
-    if (page.after && !cursor) throw new StoreError('invalid cursor in "after"');
-    if (cursor) (where.push('(last_ts < ? OR (last_ts = ? AND session_id > ?))'), args.push(cursor.a, cursor.a, cursor.b));
-    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY last_ts DESC, session_id ASC LIMIT ?`;
-    const rows = this.stmt(sql).all(...args, page.first + 1);
-    const items = rows.slice(0, page.first).map(rowToSession);
-    return toPage(items, items.map((s) => encodeCursor(s.lastSeen, s.id)), rows.length > page.first);
+  getSession(id: string): Promise<SessionSummary | null> {
+    return interactions.getSession(this.reader, id);
   }
 
-  async totals(range: TimeRange): Promise<Totals> {
-    const rows = this.stmt('SELECT * FROM rollup_minute WHERE minute >= ? AND minute < ?').all(...minuteBounds(range));
-    return sumMinutes(rows);
+  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
+    return interactions.listSessions(this.reader, range, page);
   }
 
-  async timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
-    const rows = this.stmt('SELECT * FROM rollup_minute WHERE minute >= ? AND minute < ? ORDER BY minute').all(...minuteBounds(range));
-    const buckets = new Map<number, Row[]>();
-    const origin = Math.floor(range.from / bucketMs) * bucketMs;
-    for (const row of rows) {
-      const start = origin + Math.floor(((row.minute as number) - origin) / bucketMs) * bucketMs;
-      let list = buckets.get(start);
-      if (!list) buckets.set(start, (list = []));
-      list.push(row);
-    }
-    return [...buckets.entries()].map(([start, list]) => ({ start, ...sumMinutes(list) }));
+  activeSessions(since: number): Promise<number> {
+    return interactions.activeSessions(this.reader, since);
   }
 
-  async intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
-    return this.stmt(`SELECT intent, sum(count) AS count, sum(errors) AS errors, sum(rt_sum) AS responseTimeSum
-      FROM rollup_intent WHERE minute >= ? AND minute < ? GROUP BY intent ORDER BY count DESC, intent LIMIT ?`)
-      .all(...minuteBounds(range), limit) as unknown as IntentRow[];
+  totals(range: TimeRange): Promise<Totals> {
+    return rollups.totals(this.reader, range);
   }
 
-  async toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
-    return this.stmt(`SELECT tool, sum(calls) AS calls, sum(errors) AS errors, sum(duration_sum) AS durationSum,
-        sum(duration_n) AS durationCount
-      FROM rollup_tool WHERE minute >= ? AND minute < ? GROUP BY tool ORDER BY calls DESC, tool LIMIT ?`)
-      .all(...minuteBounds(range), limit) as unknown as ToolRow[];
+  timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
+    return rollups.timeseries(this.reader, range, bucketMs);
   }
 
-  async errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
-    return this.stmt(`SELECT error_type AS errorType, sum(count) AS count
-      FROM rollup_error WHERE minute >= ? AND minute < ? GROUP BY error_type ORDER BY count DESC, error_type LIMIT ?`)
-      .all(...minuteBounds(range), limit) as unknown as ErrorTypeRow[];
+  intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
+    return rollups.intentBreakdown(this.reader, range, limit);
   }
 
-  async activeSessions(since: number): Promise<number> {
-    const row = this.stmt('SELECT count(*) AS n FROM sessions WHERE last_ts >= ?').get(since) as { n: number };
-    return row.n;
+  toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
+    return rollups.toolBreakdown(this.reader, range, limit);
+  }
+
+  errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
+    return rollups.errorBreakdown(this.reader, range, limit);
   }
 
   async insertAlert(a: AlertRecord): Promise<void> {
-    this.stmt('INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)').run(
-      a.id, a.kind, a.status, a.message, a.value, a.threshold, a.raisedAt, a.resolvedAt, a.acknowledgedAt,
-      a.acknowledgedBy, JSON.stringify(a.delivery), JSON.stringify(a.details),
-    );
+    this.stmt(alerts.insertAlertSql(SQLITE_DIALECT)).run(...alerts.alertValues(a));
   }
 
   async updateAlert(id: string, patch: Partial<Omit<AlertRecord, 'id'>>): Promise<AlertRecord | null> {
     const current = await this.getAlert(id);
     if (!current) return null;
     const next: AlertRecord = { ...current, ...patch, id };
-    this.stmt(`UPDATE alerts SET kind = ?, status = ?, message = ?, value = ?, threshold = ?, raised_at = ?, resolved_at = ?,
-      acknowledged_at = ?, acknowledged_by = ?, delivery = ?, details = ? WHERE id = ?`).run(
-      next.kind, next.status, next.message, next.value, next.threshold, next.raisedAt, next.resolvedAt, next.acknowledgedAt,
-      next.acknowledgedBy, JSON.stringify(next.delivery), JSON.stringify(next.details), id,
-    );
+    const [sql, args] = alerts.updateAlertStatement(SQLITE_DIALECT, next);
+    this.stmt(sql).run(...args);
     return next;
   }
 
-  async getAlert(id: string): Promise<AlertRecord | null> {
-    const row = this.stmt('SELECT * FROM alerts WHERE id = ?').get(id);
-    return row ? rowToAlert(row) : null;
+  getAlert(id: string): Promise<AlertRecord | null> {
+    return alerts.getAlert(this.reader, id);
   }
 
-  async listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
-    const { where, args } = alertWhere(filter);
-    const cursor = page.after ? decodeCursor(page.after) : null;
-    if (page.after && !cursor) throw new StoreError('invalid cursor in "after"');
-    if (cursor) (where.push('(raised_at < ? OR (raised_at = ? AND id < ?))'), args.push(cursor.a, cursor.a, cursor.b));
-    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT ?`;
-    const rows = this.stmt(sql).all(...args, page.first + 1);
-    const items = rows.slice(0, page.first).map(rowToAlert);
-    return toPage(items, items.map((a) => encodeCursor(a.raisedAt, a.id)), rows.length > page.first);
+  listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
+    return alerts.listAlerts(this.reader, filter, page);
   }
 
-  async countAlerts(filter: AlertFilter): Promise<number> {
-    const { where, args } = alertWhere(filter);
-    const row = this.stmt(`SELECT count(*) AS n FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number };
-    return row.n;
+  countAlerts(filter: AlertFilter): Promise<number> {
+    return alerts.countAlerts(this.reader, filter);
   }
 
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
@@ -269,7 +222,7 @@ export class SqliteStore implements Store {
       let n = this.stmt('DELETE FROM interactions WHERE seq IN (SELECT seq FROM interactions WHERE ts < ? ORDER BY ts LIMIT ?)')
         .run(cutoff, chunk).changes;
       const minute = Math.floor(cutoff / MINUTE_MS) * MINUTE_MS;
-      for (const [table, key] of ROLLUP_KEYS) {
+      for (const [table, key] of RETENTION_KEYS) {
         n += this.stmt(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE minute < ? LIMIT ?)`)
           .run(minute, chunk).changes;
       }
@@ -295,101 +248,18 @@ export class SqliteStore implements Store {
   }
 }
 
-const ROLLUP_KEYS: readonly [string, string][] = [
+/** Roll-up tables and their primary keys, trimmed by retention. */
+const RETENTION_KEYS: readonly [string, string][] = [
   ['rollup_minute', 'minute'],
-  ['rollup_intent', 'minute, intent'],
-  ['rollup_tool', 'minute, tool'],
-  ['rollup_error', 'minute, error_type'],
+  ...KEYED_ROLLUPS.map((t): [string, string] => [t.table, `minute, ${t.key}`]),
 ];
 
-/** Tool names between unit separators, so `instr` finds whole names only. */
+function keyedUpsertSql(t: KeyedRollup): string {
+  const cols = t.columns.map((c) => c.column);
+  return `INSERT INTO ${t.table} (minute, ${t.key}, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})
+    ON CONFLICT (minute, ${t.key}) DO UPDATE SET ${cols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+}
+
 function toolNames(r: Interaction): string {
-  return r.toolsUsed.length === 0 ? '' : `\u001f${r.toolsUsed.map((t) => t.tool).join('\u001f')}\u001f`;
-}
-
-function minuteBounds(range: TimeRange): [number, number] {
-  return [Math.floor(range.from / MINUTE_MS) * MINUTE_MS, range.to];
-}
-
-function sumMinutes(rows: Row[]): Totals {
-  const t: Totals = { count: 0, errors: 0, responseTimeSum: 0, responseTimeMax: 0, histogram: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0 };
-  for (const r of rows) {
-    t.count += r.count as number;
-    t.errors += r.errors as number;
-    t.responseTimeSum += r.rt_sum as number;
-    t.responseTimeMax = Math.max(t.responseTimeMax, r.rt_max as number);
-    t.histogram.addBytes(r.hist as Buffer);
-    t.inputTokens += r.input_tokens as number;
-    t.outputTokens += r.output_tokens as number;
-    t.costUsd += r.cost_usd as number;
-  }
-  return t;
-}
-
-function parseJson<T>(text: unknown, fallback: T): T {
-  return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
-}
-
-export function rowToInteraction(row: Row): Interaction {
-  return {
-    id: row.id as string,
-    sessionId: row.session_id as string,
-    timestamp: Number(row.ts),
-    receivedAt: Number(row.received_at),
-    userInput: row.user_input as string,
-    intent: row.intent as string,
-    toolsUsed: parseJson(row.tools_used, []),
-    responseTimeMs: Number(row.response_time_ms),
-    success: Boolean(row.success),
-    errorType: (row.error_type as string | null) ?? null,
-    assistant: (row.assistant as string | null) ?? null,
-    version: (row.version as string | null) ?? null,
-    model: (row.model as string | null) ?? null,
-    userId: (row.user_id as string | null) ?? null,
-    inputTokens: row.input_tokens === null ? null : Number(row.input_tokens),
-    outputTokens: row.output_tokens === null ? null : Number(row.output_tokens),
-    costUsd: row.cost_usd === null ? null : Number(row.cost_usd),
-    feedbackScore: row.feedback_score === null ? null : Number(row.feedback_score),
-    metadata: parseJson(row.metadata, null),
-  };
-}
-
-export function rowToSession(row: Row): SessionSummary {
-  return {
-    id: row.session_id as string,
-    firstSeen: Number(row.first_ts),
-    lastSeen: Number(row.last_ts),
-    interactionCount: Number(row.interactions),
-    errorCount: Number(row.errors),
-    totalResponseTimeMs: Number(row.rt_sum),
-  };
-}
-
-/** WHERE terms of an alert filter, shared by listing and counting. */
-function alertWhere(filter: AlertFilter): { where: string[]; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  if (filter.status) (where.push('status = ?'), args.push(filter.status));
-  if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
-  if (filter.acknowledged !== undefined) where.push(filter.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
-  if (filter.from !== undefined) (where.push('raised_at >= ?'), args.push(filter.from));
-  if (filter.to !== undefined) (where.push('raised_at < ?'), args.push(filter.to));
-  return { where, args };
-}
-
-export function rowToAlert(row: Row): AlertRecord {
-  return {
-    id: row.id as string,
-    kind: row.kind as AlertRecord['kind'],
-    status: row.status as AlertRecord['status'],
-    message: row.message as string,
-    value: Number(row.value),
-    threshold: Number(row.threshold),
-    raisedAt: Number(row.raised_at),
-    resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
-    acknowledgedAt: row.acknowledged_at === null ? null : Number(row.acknowledged_at),
-    acknowledgedBy: (row.acknowledged_by as string | null) ?? null,
-    delivery: parseJson(row.delivery, []),
-    details: parseJson(row.details, {}),
-  };
+  return r.toolsUsed.length === 0 ? '' : `${SEP}${r.toolsUsed.map((t) => t.tool).join(SEP)}${SEP}`;
 }

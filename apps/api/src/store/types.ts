@@ -43,10 +43,8 @@ export interface ErrorTypeRow {
   count: number;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema; refuses a database written by a newer version. */
-  migrate(): Promise<void>;
+/** Storing and reading interactions and the sessions they make up. */
+export interface InteractionStore {
   /**
    * Stores records in one transaction and maintains the roll-ups. Resolves after commit with,
    * per record, true when stored now or false when its id was already stored.
@@ -58,14 +56,23 @@ export interface Store {
   getSession(id: string): Promise<SessionSummary | null>;
   /** Most recently active first. */
   listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>>;
+  /** Sessions with activity at or after `since`. */
+  activeSessions(since: number): Promise<number>;
+  /** The rules of `listInteractions`' filter, in memory: for records the live feed delivers. */
+  matcher(filter: InteractionFilter): (record: Interaction) => boolean;
+}
+
+/** Reads of the per-minute roll-ups maintained at write time. */
+export interface RollupStore {
   totals(range: TimeRange): Promise<Totals>;
   timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]>;
   intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]>;
   toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]>;
   errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]>;
-  /** Sessions with activity at or after `since`. */
-  activeSessions(since: number): Promise<number>;
+}
 
+/** Raised alerts and their lifecycle. */
+export interface AlertStore {
   insertAlert(alert: AlertRecord): Promise<void>;
   updateAlert(id: string, patch: Partial<Omit<AlertRecord, 'id'>>): Promise<AlertRecord | null>;
   getAlert(id: string): Promise<AlertRecord | null>;
@@ -73,7 +80,13 @@ export interface Store {
   listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>>;
   /** How many alerts match (for the open / unacknowledged badges). */
   countAlerts(filter: AlertFilter): Promise<number>;
+}
 
+/** Schema, retention and connection: what concerns the database as a whole. */
+export interface StoreLifecycle {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; refuses a database written by a newer version. */
+  migrate(): Promise<void>;
   /**
    * Deletes at most `chunk` of the oldest interactions (and their roll-ups, sessions and
    * alerts) older than `cutoff`; returns how many rows went, 0 when done.
@@ -84,8 +97,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * The storage interface, one concern per part; a further concern (alert settings, say) is one
+ * more interface in this list.
+ */
+export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore {}
+
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/** A pagination cursor (`after`) this server did not hand out: the caller's input is wrong. */
+export class InvalidCursorError extends StoreError {
+  override name = 'InvalidCursorError';
 }
 
 export const MINUTE_MS = 60_000;

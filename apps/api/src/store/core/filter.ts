@@ -1,0 +1,36 @@
+/**
+ * The interaction filter, defined once: the SQL it compiles to (through dialect hooks) and the
+ * in-memory matcher the live feed uses. The two must agree; a property-based conformance test
+ * checks them against both stores.
+ */
+import type { Interaction, InteractionFilter } from '../../model/interaction.js';
+import { FILTER_COLUMNS, encodeValue } from './columns.js';
+import type { Dialect, SqlBuilder } from './sql.js';
+
+type FilterValues = Readonly<Record<string, unknown>>;
+
+/** Adds the filter's conditions to `w`; an absent field (or an empty search) does not narrow. */
+export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilder, d: Dialect): void {
+  if (filter.from !== undefined) w.add('ts >= ?', filter.from);
+  if (filter.to !== undefined) w.add('ts < ?', filter.to);
+  const values = filter as FilterValues;
+  for (const c of FILTER_COLUMNS) {
+    const value = values[c.field];
+    if (value !== undefined) w.add(`${c.column} = ?`, encodeValue(c, value, d));
+  }
+  if (filter.tool !== undefined) w.addCondition(d.toolCalled(d.text(filter.tool)));
+  if (filter.search) w.addCondition(d.inputContains(d.text(filter.search.toLowerCase())));
+}
+
+/** The same rules in memory, for records that are not read from the database. */
+export function interactionMatcher(filter: InteractionFilter): (r: Interaction) => boolean {
+  const values = filter as FilterValues;
+  const equal = FILTER_COLUMNS.filter((c) => values[c.field] !== undefined);
+  const search = filter.search ? filter.search.toLowerCase() : null;
+  return (r) =>
+    (filter.from === undefined || r.timestamp >= filter.from) &&
+    (filter.to === undefined || r.timestamp < filter.to) &&
+    equal.every((c) => r[c.field] === values[c.field]) &&
+    (filter.tool === undefined || r.toolsUsed.some((t) => t.tool === filter.tool)) &&
+    (search === null || r.userInput.toLowerCase().includes(search));
+}
