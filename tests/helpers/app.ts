@@ -12,12 +12,12 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../apps/api/src/config/load.js';
 import type { Logger } from '../../apps/api/src/log/logger.js';
 import { createApp, type App } from '../../apps/api/src/server.js';
-import { makeDataDir, type RunningServer, type ServerOptions } from './server.js';
+import { makeDataDir, type ServerHandle, type ServerOptions } from './server.js';
 
-export { gql, freePort, makeDataDir, REPO_ROOT, type ServerOptions } from './server.js';
+export { gql, freePort, makeDataDir, REPO_ROOT, type ServerHandle, type ServerOptions } from './server.js';
 
 /** A server running in this process: `startServer`'s shape without the child process. */
-export interface RunningApp extends Omit<RunningServer, 'proc' | 'kill'> {
+export interface RunningApp extends ServerHandle {
   app: App;
   config: Config;
 }
