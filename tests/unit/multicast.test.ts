@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExecutionResult } from 'graphql';
-import { Backpressure } from '../../apps/api/src/pubsub/backpressure.js';
+import { Backpressure, SOCKET_UNSENT_LIMIT_BYTES, unsentOverLimit } from '../../apps/api/src/pubsub/backpressure.js';
 import { DropOldestQueue } from '../../apps/api/src/pubsub/drop-oldest-queue.js';
 import { SubscriptionMulticast, type SubscriptionSource } from '../../apps/api/src/pubsub/multicast.js';
 
@@ -159,5 +159,12 @@ describe('Backpressure', () => {
     q.push([4, 5]);
     expect(await backpressure.droppedTotal()).toBe(3);
     expect((await q.next()).value).toEqual({ one: true });
+  });
+
+  it('bounds a socket\'s unsent bytes at 4 MiB unless told otherwise', () => {
+    expect(SOCKET_UNSENT_LIMIT_BYTES).toBe(4 * 1024 * 1024);
+    expect(unsentOverLimit({ bufferedAmount: SOCKET_UNSENT_LIMIT_BYTES })).toBe(false);
+    expect(unsentOverLimit({ bufferedAmount: SOCKET_UNSENT_LIMIT_BYTES + 1 })).toBe(true);
+    expect(unsentOverLimit({ bufferedAmount: 11 }, 10)).toBe(true);
   });
 });
