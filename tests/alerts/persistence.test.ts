@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
+import { makeDataDir, startServer, type RunningServer } from '../helpers/app.js';
 import { getAlert, listAlerts, postInteractions, records, sleep, waitFor, writeAlertConfig } from './support.js';
 
 const SETTINGS = {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { gql, makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
+import { gql, makeDataDir, startServer, type RunningServer } from '../helpers/app.js';
 import { SeedClient } from '../helpers/seed-client.js';
 import {
   ALERT_FIELDS,

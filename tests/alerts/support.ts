@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { SMTPServer } from 'smtp-server';
-import { gql, type RunningServer } from '../helpers/server.js';
+import { gql, type ServerHandle as RunningServer } from '../helpers/server.js';
 import { SeedClient } from '../helpers/seed-client.js';
 
 export const ALERT_FIELDS = `id kind status message value threshold raisedAt resolvedAt acknowledged acknowledgedAt acknowledgedBy

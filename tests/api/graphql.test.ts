@@ -1,6 +1,6 @@
 /** GraphQL over HTTP: recording mutations, the explorer queries, metrics and bad arguments. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startServer, type RunningServer } from '../helpers/server.js';
+import { gql, startServer, type RunningServer } from '../helpers/app.js';
 
 let server: RunningServer;
 const now = Date.now();

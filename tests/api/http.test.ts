@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { REPO_ROOT, gql, startServer, type RunningServer } from '../helpers/server.js';
+import { REPO_ROOT, gql, startServer, type RunningServer } from '../helpers/app.js';
 import { seedRecord } from '../helpers/seed-client.js';
 
 let server: RunningServer;

@@ -1,6 +1,6 @@
 /** Retention: the server removes interactions, sessions and roll-ups older than the retention period. */
 import { describe, expect, it } from 'vitest';
-import { gql, startServer } from '../helpers/server.js';
+import { gql, startServer } from '../helpers/app.js';
 import { SeedClient, seedRecord } from '../helpers/seed-client.js';
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 /** The seed WebSocket protocol: the seed's message, batches, acks and every kind of bad input. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, startServer, type RunningServer } from '../helpers/server.js';
+import { gql, startServer, type RunningServer } from '../helpers/app.js';
 import { SeedClient, seedRecord } from '../helpers/seed-client.js';
 
 let server: RunningServer;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { gql, startServer, type RunningServer } from '../helpers/server.js';
+import { gql, startServer, type RunningServer } from '../helpers/app.js';
 import { SeedClient, seedRecord } from '../helpers/seed-client.js';
 
 let server: RunningServer;

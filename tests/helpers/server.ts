@@ -23,21 +23,25 @@ export interface ServerOptions {
   port?: number;
 }
 
-export interface RunningServer {
+/** A running server, spawned (this module) or in-process (./app.ts): what tests talk to. */
+export interface ServerHandle {
   url: string;
   wsUrl: string;
   port: number;
   host: string;
   dataDir: string;
-  proc: ChildProcess;
-  /** Everything the process printed so far (stdout and stderr). */
+  /** Everything the server logged so far (the process's stdout and stderr). */
   output(): string;
-  /** Graceful stop (SIGTERM) and wait for exit. */
+  /** Graceful stop (SIGTERM for a process) and wait for it. */
   stop(): Promise<void>;
-  /** SIGKILL and wait for exit. */
-  kill(): Promise<void>;
   /** Removes the data directory if it was created here. */
   cleanup(): void;
+}
+
+export interface RunningServer extends ServerHandle {
+  proc: ChildProcess;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
 }
 
 export function makeDataDir(): string {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RECORD, http, openSeed, serve, upgradeStatus } from './helpers.js';
-import { startServer } from '../helpers/server.js';
+import { startServer } from '../helpers/app.js';
 
 /** Resolves 'refused' when the server drops the connection, else the HTTP status. */
 async function statusFrom(url: string, localAddress?: string, headers?: Record<string, string>): Promise<number | 'refused'> {

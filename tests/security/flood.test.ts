@@ -6,13 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runFlood } from '../bench/flood.mjs';
-import { expectServing, serve } from './helpers.js';
+import { expectServing, serveProcess } from './helpers.js';
 
 const MAX_RSS = 1024 * 1024 * 1024;
 
 describe('flood of maximum-size frames', () => {
   it('leaves the server alive with bounded memory', async () => {
-    const s = await serve({ env: { AI_MONITOR_LOG_LEVEL: 'warn' } });
+    const s = await serveProcess({ env: { AI_MONITOR_LOG_LEVEL: 'warn' } });
     const r = await runFlood({ url: s.url, wsUrl: s.wsUrl, pid: s.proc.pid!, clients: 100, seconds: 4 });
     process.stdout.write(`flood: peak RSS ${(r.peakRss / 2 ** 20).toFixed(0)} MiB (VmHWM ${(r.hwm / 2 ** 20).toFixed(0)} MiB, idle ${(r.rssBefore / 2 ** 20).toFixed(0)} MiB); ${JSON.stringify({ frames: r.frames, closes: r.closes, errorReplies: r.errorReplies })}\n`);
     // Every kind of frame was sent and answered as documented.

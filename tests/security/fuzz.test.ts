@@ -4,7 +4,7 @@
  * reply, and every acknowledged record is stored — no more, no fewer.
  */
 import { describe, expect, it } from 'vitest';
-import { gqlAs, http, openSeed, serve, type SeedSocket } from './helpers.js';
+import { gqlAs, http, openSeed, serveProcess, type SeedSocket } from './helpers.js';
 
 /** mulberry32: small, seedable, good enough to pick cases reproducibly. */
 function prng(seed: number): () => number {
@@ -117,7 +117,7 @@ describe('fuzz', () => {
   it('survives random and mutated input on the seed socket and GraphQL, storing exactly what it acknowledged', async () => {
     // Mutated timestamps reach back to 1970: retention (30 days by default) would rightly delete
     // those acknowledged records when it runs, so it is set to its maximum here.
-    const s = await serve({ env: { AI_MONITOR_RETENTION_DAYS: '36500' } });
+    const s = await serveProcess({ env: { AI_MONITOR_RETENTION_DAYS: '36500' } });
     const rand = prng(SEED);
     const fuzz = makeFuzzer(rand);
     const acked = new Set<string>();

@@ -4,7 +4,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startServer, type RunningServer, type ServerOptions } from '../helpers/server.js';
+import { startServer as spawnServer, type RunningServer, type ServerOptions } from '../helpers/server.js';
+import { startServer, type RunningApp } from '../helpers/app.js';
 
 export const TOKENS = { ingest: 'ingest-token-1', read: 'read-token-1', admin: 'admin-token-1' } as const;
 export const TOKEN_ENV = {
@@ -28,8 +29,17 @@ export function onCleanup(fn: () => Promise<void> | void): void {
   cleanups.push(fn);
 }
 
-export async function serve(opts: ServerOptions = {}): Promise<RunningServer> {
+/** The server in this process, stopped after the test. */
+export async function serve(opts: ServerOptions = {}): Promise<RunningApp> {
   const s = await startServer(opts);
+  onCleanup(() => s.cleanup());
+  onCleanup(() => s.stop());
+  return s;
+}
+
+/** The server as a child process, for tests about the process: its memory, or a crash showing as an exit. */
+export async function serveProcess(opts: ServerOptions = {}): Promise<RunningServer> {
+  const s = await spawnServer(opts);
   onCleanup(() => s.cleanup());
   onCleanup(() => s.stop());
   return s;

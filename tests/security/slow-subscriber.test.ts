@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import { graphqlWs, http, onCleanup, openSeed, serve, storedCount, wsOnce, wsSubscribe } from './helpers.js';
+import { graphqlWs, http, onCleanup, openSeed, serveProcess, storedCount, wsOnce, wsSubscribe } from './helpers.js';
 
 const WARM_UP = 10_000;
 const TOTAL = 20_000;
@@ -59,7 +59,7 @@ describe('slow subscribers', () => {
   it('keep memory bounded and do not hold up a healthy subscriber', async () => {
     // A memory-limited server, as deployed under a systemd or container limit: garbage is
     // collected rather than left lying, so what grows is what is held (and a leak crashes it).
-    const s = await serve({ env: { NODE_OPTIONS: '--max-old-space-size=160' } });
+    const s = await serveProcess({ env: { NODE_OPTIONS: '--max-old-space-size=160' } });
     const { client } = graphqlWs(s.wsUrl);
     const healthy = wsSubscribe(client, 'subscription { interactionRecorded { id } }');
     // A round trip on the same socket: the subscription is registered by the time it answers.

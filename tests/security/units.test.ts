@@ -4,7 +4,7 @@ import { Repeater } from 'graphql-yoga';
 import { AllowListEntryError, IpAllowList, clientAddress, isLoopbackHost, normaliseAddress } from '../../apps/api/src/security/ip-allow.js';
 import { TokenStore, bearerToken, scopeDenial } from '../../apps/api/src/security/tokens.js';
 import { RateLimiter } from '../../apps/api/src/security/rate-limit.js';
-import { boundedStream } from '../../apps/api/src/security/bounded-pubsub.js';
+import { Backpressure } from '../../apps/api/src/pubsub/backpressure.js';
 import type { IncomingMessage } from 'node:http';
 
 describe('IpAllowList', () => {
@@ -95,7 +95,7 @@ describe('RateLimiter', () => {
   });
 });
 
-describe('boundedStream', () => {
+describe('Backpressure.bound', () => {
   it('drains its source at once and drops the oldest events beyond the capacity, counting them', async () => {
     let push!: (v: number[]) => Promise<unknown>;
     let sourceStopped = false;
@@ -104,8 +104,8 @@ describe('boundedStream', () => {
       await stop;
       sourceStopped = true;
     });
-    const dropped: number[] = [];
-    const stream = boundedStream(source, { capacity: 5, onDrop: (n) => dropped.push(n) });
+    const backpressure = new Backpressure(5);
+    const stream = backpressure.bound(source);
     const it = stream[Symbol.asyncIterator]();
     const first = it.next();
     await Promise.resolve();
@@ -118,7 +118,7 @@ describe('boundedStream', () => {
     for (let i = 0; i < 2; i++) got.push((await it.next()).value as number[]);
     // Weight 2 each, capacity 5: the two newest are kept; events 2..8 (weight 14) were dropped.
     expect(got).toEqual([[9, 9], [10, 10]]);
-    expect(dropped.reduce((a, b) => a + b, 0)).toBe(14);
+    expect(await backpressure.droppedTotal()).toBe(14);
     await it.return?.();
     await new Promise((r) => setImmediate(r));
     expect(sourceStopped).toBe(true);

@@ -24,6 +24,7 @@ import { MetricsService } from './metrics/service.js';
 import { LiveMetrics } from './metrics/live.js';
 import { createClusterPubSub, createLocalPubSub, type ClusterPubSub } from './pubsub/topics.js';
 import type { RedisConnections } from './pubsub/redis.js';
+import { Backpressure } from './pubsub/backpressure.js';
 import { schema } from './schema/index.js';
 import type { Context, Services } from './schema/context.js';
 import { attachGraphqlWs } from './transports/graphql-ws.js';
@@ -40,7 +41,6 @@ import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
 import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules, type SchemaDenial } from './security/graphql-hardening.js';
-import { withBoundedSubscribers } from './security/bounded-pubsub.js';
 import { scopeDenial, type Principal } from './security/tokens.js';
 import { clientAddress, normaliseAddress } from './security/ip-allow.js';
 
@@ -66,7 +66,7 @@ interface Core {
   redis: RedisConnections | null;
 }
 
-async function openCore(config: Config, logger: Logger, gate: SecurityGate): Promise<Core> {
+async function openCore(config: Config, logger: Logger, backpressure: Backpressure): Promise<Core> {
   // A bad alert_config.json stops the start before anything is opened.
   const alertSettings = AlertConfigFileStore.load(config.alertConfigFile);
   const store = await createStore(config, logger);
@@ -99,7 +99,6 @@ async function openCore(config: Config, logger: Logger, gate: SecurityGate): Pro
   });
   await alerts.start();
   // Subscribers (GraphQL clients) get bounded queues: a client that stops reading loses its oldest events.
-  const bound = { capacity: config.subscriberQueueLimit, onDrop: (n: number) => gate.countDropped(n) };
   const services: Services = {
     config,
     logger,
@@ -107,8 +106,8 @@ async function openCore(config: Config, logger: Logger, gate: SecurityGate): Pro
     ingest,
     clockSkew,
     metrics: new MetricsService(store),
-    cluster: withBoundedSubscribers(cluster, bound),
-    local: withBoundedSubscribers(local, bound),
+    cluster: backpressure.boundPubSub(cluster),
+    local: backpressure.boundPubSub(local),
     alerts,
   };
   return { services, cluster, writer, live: new LiveMetrics(local, config.metricsIntervalMs), redis };
@@ -196,7 +195,7 @@ function credentialKey(auth: Principal | undefined): string {
   return auth ? `${auth.kind}:${auth.id ?? ''}` : 'none';
 }
 
-function attachSubscriptions(wss: WebSocketServer, yoga: Yoga, services: Services, gate: SecurityGate): void {
+function attachSubscriptions(wss: WebSocketServer, yoga: Yoga, services: Services, gate: SecurityGate, backpressure: Backpressure): void {
   const { config, logger } = services;
   attachGraphqlWs(wss, yoga as never, {
     logger,
@@ -208,7 +207,7 @@ function attachSubscriptions(wss: WebSocketServer, yoga: Yoga, services: Service
     credentialKey: (c) => credentialKey(c.auth as Principal | undefined),
     beforeOperation: (c, req) => gate.throttle((c.auth as Principal | undefined) ?? gate.principalOf(req), req),
     maxOperations: config.maxSubscriptionsPerConnection,
-    onDrop: (n) => gate.countDropped(n),
+    backpressure,
   });
 }
 
@@ -330,7 +329,8 @@ async function closeServer(server: Server, sockets: Sockets): Promise<void> {
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const gate = new SecurityGate(config, logger);
-  const core = await openCore(config, logger, gate);
+  const backpressure = new Backpressure(config.subscriberQueueLimit);
+  const core = await openCore(config, logger, backpressure);
   const { services } = core;
   const sockets: Sockets = {
     seed: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression }),
@@ -343,10 +343,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     () => services.clockSkew.records,
   );
   gate.registerMetrics(prom.registry);
+  backpressure.registerMetrics(prom.registry);
   const ticks = wireCommits(core, prom);
 
   const yoga = createGraphql(services, gate);
-  attachSubscriptions(sockets.graphql, yoga, services, gate);
+  attachSubscriptions(sockets.graphql, yoga, services, gate, backpressure);
   const handler = createHttpHandler(services, yoga, gate, prom, sockets);
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const timeouts = httpTimeouts(config);

@@ -37,7 +37,6 @@ export class SecurityGate {
   readonly limiter: RateLimiter;
   private readonly principals = new WeakMap<IncomingMessage, Principal>();
   private readonly refused: client.Counter<'reason'>;
-  private readonly dropped: client.Counter;
 
   constructor(
     private readonly config: GateConfig,
@@ -53,22 +52,11 @@ export class SecurityGate {
       labelNames: ['reason'] as const,
       registers: [],
     });
-    this.dropped = new client.Counter({
-      name: 'ai_monitor_subscriber_events_dropped_total',
-      help: 'Events (interactions) dropped for subscribers that fell too far behind',
-      registers: [],
-    });
   }
 
   /** Exposes the gate's counters on /metrics. */
   registerMetrics(registry: client.Registry): void {
     registry.registerMetric(this.refused);
-    registry.registerMetric(this.dropped);
-  }
-
-  /** Counts events dropped for a slow subscriber (see bounded-pubsub). */
-  countDropped(weight: number): void {
-    this.dropped.inc(weight);
   }
 
   /**

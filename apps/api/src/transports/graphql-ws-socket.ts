@@ -9,6 +9,7 @@ import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log/logger.js';
+import { SOCKET_UNSENT_LIMIT_BYTES, unsentOverLimit } from '../pubsub/backpressure.js';
 
 export interface Extra {
   socket: WebSocket;
@@ -19,7 +20,7 @@ export interface SocketOptions {
   logger: Logger;
   /** Ping interval; a client that does not answer within it is dropped. */
   keepAliveMs?: number;
-  /** Unsent bytes a subscriber may accumulate before it is closed as too slow. */
+  /** Unsent bytes a subscriber may accumulate before it is closed as too slow (SOCKET_UNSENT_LIMIT_BYTES). */
   maxBufferedBytes?: number;
 }
 
@@ -67,7 +68,7 @@ export function serveGraphqlWs(
 ): { dispose(): Promise<void> } {
   const server = makeServer(options);
   const keepAlive = opts.keepAliveMs ?? 12_000;
-  const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const maxBuffered = opts.maxBufferedBytes ?? SOCKET_UNSENT_LIMIT_BYTES;
   wss.options.handleProtocols = handleProtocols;
 
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
@@ -88,7 +89,7 @@ export function serveGraphqlWs(
         protocol: socket.protocol,
         send: (data) => {
           if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > maxBuffered) {
+          if (unsentOverLimit(socket, maxBuffered)) {
             opts.logger.warn({ buffered: socket.bufferedAmount }, 'closing a graphql-ws subscriber that does not read');
             socket.close(SLOW_CONSUMER_CLOSE, 'slow consumer: too many unsent messages');
             return;

@@ -9,7 +9,8 @@ import { GraphQLError, specifiedRules, type ExecutionArgs, type ValidationRule }
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log/logger.js';
-import { SubscriptionMulticast, type SubscriptionSource } from './subscription-multicast.js';
+import { SubscriptionMulticast, type SubscriptionSource } from '../pubsub/multicast.js';
+import type { Backpressure } from '../pubsub/backpressure.js';
 
 type EnvelopedExec = Pick<ReturnType<YogaServerInstance<object, object>['getEnveloped']>, 'execute' | 'subscribe'> & {
   /** Identical operations from callers with identical credentials share one execution. */
@@ -31,12 +32,12 @@ export interface GraphqlWsOptions {
   beforeOperation?: (connectionContext: Record<string, unknown>, request: IncomingMessage) => string | null;
   /** Most operations at once on one connection; more are refused with an error. */
   maxOperations?: number;
-  /** Told how many events a subscriber that fell behind lost. */
-  onDrop?: (events: number) => void;
+  /** Bounds every subscriber's queue and counts what a slow one loses. */
+  backpressure: Backpressure;
 }
 
 export function attachGraphqlWs(wss: WebSocketServer, yoga: YogaServerInstance<object, object>, opts: GraphqlWsOptions): ReturnType<typeof serveGraphqlWs> {
-  const multicast = new SubscriptionMulticast(opts.onDrop, (err) => opts.logger.error({ err }, 'a shared subscription execution failed; its subscribers were ended'));
+  const multicast = new SubscriptionMulticast(opts.backpressure, (err) => opts.logger.error({ err }, 'a shared subscription execution failed; its subscribers were ended'));
   // What onConnect granted, per connection (never sent back in the ack).
   const connectionContexts = new WeakMap<object, Record<string, unknown>>();
   return serveGraphqlWs(

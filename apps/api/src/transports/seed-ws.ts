@@ -9,6 +9,7 @@ import type { SeedServerMessage } from '@ai-monitor/schema';
 import type { IngestService } from '../ingest/service.js';
 import { BatchTooLargeError } from '../ingest/service.js';
 import type { Logger } from '../log/logger.js';
+import { unsentOverLimit } from '../pubsub/backpressure.js';
 
 export interface SeedDeps {
   ingest: IngestService;
@@ -28,8 +29,6 @@ export interface SeedDeps {
   address?: string | null;
 }
 
-/** Replies are dropped, not queued, once this much is waiting for a client that never reads. */
-const MAX_BUFFERED_REPLIES = 4 * 1024 * 1024;
 
 type RequestId = string | number | undefined;
 
@@ -37,7 +36,8 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
   let authed = deps.authenticate === null || deps.authenticated === true;
   let first = true;
   const reply = (msg: SeedServerMessage): void => {
-    if (ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED_REPLIES) return;
+    // Dropped, not queued, once a client that never reads has SOCKET_UNSENT_LIMIT_BYTES waiting.
+    if (ws.readyState !== ws.OPEN || unsentOverLimit(ws)) return;
     ws.send(JSON.stringify(msg));
   };
   const fail = (error: string, requestId?: RequestId, extra: Record<string, unknown> = {}): void =>

@@ -1,17 +1,14 @@
 /**
  * Shares one subscription execution among every subscriber of the same operation: a hundred
  * dashboards watching `interactionRecorded` cost one resolver run per event, not a hundred.
- * Each subscriber reads from its own bounded buffer; a subscriber that falls behind loses its
- * oldest events rather than growing the server's memory.
+ * Each subscriber reads from its own queue, bounded and counted by `Backpressure`; a subscriber
+ * that falls behind loses its oldest events rather than growing the server's memory.
  */
 import type { ExecutionResult } from 'graphql';
-import { DropOldestQueue } from '../pubsub/drop-oldest-queue.js';
+import type { Backpressure } from './backpressure.js';
 
 type Result = ExecutionResult;
 export type SubscriptionSource = AsyncIterableIterator<Result> | Result;
-
-/** Events a subscriber may lag behind before its oldest ones are dropped. */
-export const SUBSCRIBER_BUFFER = 1024;
 
 interface Hub {
   listeners: Set<(r: Result) => void>;
@@ -27,11 +24,11 @@ export class SubscriptionMulticast {
   private readonly hubs = new Map<string, Hub>();
 
   /**
-   * `onDrop` is told how many events a lagging subscriber lost; `onError` of a shared execution
-   * that failed (its subscribers' streams end).
+   * `backpressure` gives every subscriber its queue (and counts what a lagging one loses);
+   * `onError` is told of a shared execution that failed (its subscribers' streams end).
    */
   constructor(
-    private readonly onDrop?: (events: number) => void,
+    private readonly backpressure: Backpressure,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
@@ -75,9 +72,7 @@ export class SubscriptionMulticast {
   }
 
   private attach(key: string, hub: Hub): AsyncIterableIterator<Result> {
-    const queue = new DropOldestQueue<Result>({
-      capacity: SUBSCRIBER_BUFFER,
-      onDrop: this.onDrop,
+    const queue = this.backpressure.queue<Result>({
       onReturn: () => {
         hub.listeners.delete(listener);
         hub.closers.delete(close);
