@@ -14,7 +14,7 @@ import { inputLabel, type AlertSettings } from './config-schema.js';
 import type { AlertConfigFileStore } from './config-file.js';
 import type { AlertCoordinator } from './coordinator.js';
 import { AlertEngine, windowMsOf } from './engine.js';
-import type { Condition } from './rules.js';
+import type { Condition } from './kinds/index.js';
 import { Notifier, effectiveEmail, type EmailFallbacks } from './notify/notifier.js';
 
 export interface AlertServiceOptions {
