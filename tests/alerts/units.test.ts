@@ -4,6 +4,8 @@
  * through vitest's fake timers. No test waits on real time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ALERT_KINDS } from '@ai-monitor/schema';
 import { SlidingWindow } from '../../apps/api/src/alerts/window.js';
 import { ALERT_RULES, ALERT_RULE_LIST, type RuleInput, type StreakSnapshot } from '../../apps/api/src/alerts/kinds/index.js';
@@ -15,6 +17,7 @@ import { createLogger } from '../../apps/api/src/log/logger.js';
 import type { AlertRecord } from '../../apps/api/src/model/alert.js';
 import type { Interaction } from '../../apps/api/src/model/interaction.js';
 import { Histogram } from '../../apps/api/src/model/histogram.js';
+import { renderWebModule } from '../../apps/api/src/alerts/kinds/web-module.js';
 
 const T0 = Date.UTC(2026, 1, 17, 14, 30, 0);
 const MIN = 60_000;
@@ -119,6 +122,12 @@ describe('rule registry', () => {
     expect(c).toMatchObject({ kind: 'consecutive_errors', value: 3, threshold: 3 });
     expect(c.message).toBe('3 interactions failed in a row (threshold 3); last error: timeout');
     expect(c.details).toMatchObject({ errorTypes: ['timeout', 'unknown'], sessionIds: ['s1', 's2'], interactionIds: ['a', 'b', 'c'] });
+  });
+
+  it("the dashboard's kinds and editor fields are the registry's (generated module is current)", () => {
+    const file = join(import.meta.dirname, '../../apps/web/src/lib/alerts/kinds.generated.ts');
+    expect(readFileSync(file, 'utf8'), 'regenerate: node apps/api/dist/alerts/kinds/web-module.js apps/web/src/lib/alerts/kinds.generated.ts').toBe(renderWebModule());
+    expect(renderWebModule()).toContain('"label": "Slow responses"');
   });
 
   it('titles the notifications from the registry', () => {

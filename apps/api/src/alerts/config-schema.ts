@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_CONFIG, type AlertConfigFile } from '@ai-monitor/schema';
 import { ConfigError } from '../config/load.js';
-import { jsonType, nonNegative, positiveInt, typeError } from './settings-fields.js';
+import { jsonType, nonNegative, positiveInt, typeError, type NumericSettingInfo } from './settings-fields.js';
 import { ALERT_RULE_LIST, ruleSettingsShape } from './kinds/index.js';
 
 /** One problem with one field; `field` is the file's snake_case name. */
@@ -100,6 +100,13 @@ export const ALERT_CONFIG_GRAPHQL_NAMES = {
   email_from: 'emailFrom',
   smtp_url: 'smtpUrl',
 } as Record<keyof AlertSettings, string>;
+
+/** The dashboard editor's fields for the shared numeric settings (the rules' own come from the registry). */
+export const COMMON_NUMERIC_EDITOR: Record<'alert_cooldown_minutes' | 'window_minutes' | 'min_sample_size', NumericSettingInfo['editor'] & { integer: boolean }> = {
+  alert_cooldown_minutes: { label: 'Cooldown', unit: 'min', min: 0, minInclusive: true, integer: false, hint: 'The same kind is not raised again within this time.' },
+  window_minutes: { label: 'Window', unit: 'min', min: 0, minInclusive: false, integer: false, hint: 'Sliding window of the error-rate and response-time rules.' },
+  min_sample_size: { label: 'Minimum sample', unit: 'interactions', min: 1, minInclusive: true, integer: true, hint: 'Fewer interactions in the window are not judged.' },
+};
 
 /** Names a field (or, without one, the whole input) in an error message. */
 export type FieldLabel = (field?: string) => string;

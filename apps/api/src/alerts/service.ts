@@ -4,6 +4,7 @@
  * topics `alerts` (raised) and `alertUpdates` (resolved, acknowledged, delivery recorded).
  */
 import { ALERT_KINDS } from '@ai-monitor/schema';
+import { ALERT_RULE_LIST } from './kinds/index.js';
 import type { AlertFilter, AlertRecord, DeliveryOutcome } from '../model/alert.js';
 import type { Page, PageRequest } from '../model/interaction.js';
 import type { Store } from '../store/types.js';
@@ -93,7 +94,8 @@ export class AlertService {
       if (last) await coordinator.restore(kind, last.raisedAt);
     }
     await this.seedWindow();
-    const first = Math.min(this.settings.consecutive_errors_threshold, STREAK_RESTORE_LIMIT);
+    const depth = Math.max(1, ...ALERT_RULE_LIST.map((r) => r.streakDepth?.(this.settings) ?? 0));
+    const first = Math.min(depth, STREAK_RESTORE_LIMIT);
     this.engine.seedStreak((await store.listInteractions({}, { first })).items);
 
     const { cluster } = this.opts;

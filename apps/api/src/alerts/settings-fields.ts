@@ -38,4 +38,14 @@ export interface NumericSettingInfo {
   graphqlType: 'Float' | 'Int';
   /** GraphQL field description, when there is one. */
   description?: string;
+  /** The dashboard editor's field (it checks these bounds before saving; the server checks again). */
+  editor: {
+    label: string;
+    unit: string;
+    min: number;
+    /** The lowest value is itself allowed. */
+    minInclusive: boolean;
+    max?: number;
+    hint: string;
+  };
 }

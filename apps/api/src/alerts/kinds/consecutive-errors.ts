@@ -7,13 +7,19 @@ import { fmt } from './format.js';
 export const consecutiveErrors = defineRule({
   kind: 'consecutive_errors',
   title: 'Consecutive errors',
+  valueUnit: 'count',
   description: 'that many failures in a row.',
   settings: {
     consecutive_errors_threshold: positiveInt(100_000).default(DEFAULT_ALERT_CONFIG.consecutive_errors_threshold),
   },
   settingsInfo: {
-    consecutive_errors_threshold: { graphqlName: 'consecutiveErrorsThreshold', graphqlType: 'Int' },
+    consecutive_errors_threshold: {
+      graphqlName: 'consecutiveErrorsThreshold',
+      graphqlType: 'Int',
+      editor: { label: 'Consecutive errors', unit: 'failures', min: 1, minInclusive: true, hint: 'That many failures in a row raise consecutive_errors.' },
+    },
   },
+  streakDepth: (s) => s.consecutive_errors_threshold,
   evaluate({ streak }, s) {
     const run = Math.max(streak.peak, streak.current);
     if (run < s.consecutive_errors_threshold) return null;

@@ -7,12 +7,18 @@ import { fmt, round, windowText } from './format.js';
 export const highErrorRate = defineRule({
   kind: 'high_error_rate',
   title: 'High error rate',
+  valueUnit: 'percent',
   description: 'failed / total over the window above error_rate_threshold (percent).',
   settings: {
     error_rate_threshold: nonNegative(100, ' (percent)').default(DEFAULT_ALERT_CONFIG.error_rate_threshold),
   },
   settingsInfo: {
-    error_rate_threshold: { graphqlName: 'errorRateThreshold', graphqlType: 'Float', description: 'Percent.' },
+    error_rate_threshold: {
+      graphqlName: 'errorRateThreshold',
+      graphqlType: 'Float',
+      description: 'Percent.',
+      editor: { label: 'Error rate threshold', unit: '%', min: 0, minInclusive: false, max: 100, hint: 'Failed share of the window above which high_error_rate is raised.' },
+    },
   },
   evaluate({ window: stats }, s) {
     if (stats.count < s.min_sample_size || !(stats.errorRate > s.error_rate_threshold)) return null;

@@ -39,12 +39,16 @@ export interface AlertRule<Shape extends z.ZodRawShape = z.ZodRawShape> {
   kind: AlertKind;
   /** Short title: notification headlines and the dashboard's labels. */
   title: string;
+  /** The unit of the alert's value and threshold (how the dashboard shows them). */
+  valueUnit: 'percent' | 'ms' | 'count';
   /** One sentence for the GraphQL enum's description. */
   description: string;
   /** The alert_config.json fields only this rule reads; each with its default. */
   settings: Shape;
   /** How each of those fields appears in GraphQL and the editor. */
   settingsInfo: { [K in keyof Shape]: NumericSettingInfo };
+  /** How many of the newest interactions restore the error streak this rule needs after a restart (none when absent). */
+  streakDepth?(settings: AlertSettings): number;
   /** The condition, or null when it does not hold. Pure: same input, same answer. */
   evaluate(input: RuleInput, settings: AlertSettings): Condition | null;
 }

@@ -7,12 +7,18 @@ import { fmt, round, windowText } from './format.js';
 export const slowResponse = defineRule({
   kind: 'slow_response',
   title: 'Slow responses',
+  valueUnit: 'ms',
   description: 'the window p95 above response_time_threshold (ms).',
   settings: {
     response_time_threshold: nonNegative(86_400_000, ' ms').default(DEFAULT_ALERT_CONFIG.response_time_threshold),
   },
   settingsInfo: {
-    response_time_threshold: { graphqlName: 'responseTimeThreshold', graphqlType: 'Float', description: 'Milliseconds (window p95).' },
+    response_time_threshold: {
+      graphqlName: 'responseTimeThreshold',
+      graphqlType: 'Float',
+      description: 'Milliseconds (window p95).',
+      editor: { label: 'Response time threshold', unit: 'ms', min: 0, minInclusive: false, hint: "The window's p95 above this raises slow_response." },
+    },
   },
   evaluate({ window: stats }, s) {
     if (stats.count < s.min_sample_size || stats.p95 === null || !(stats.p95 > s.response_time_threshold)) return null;
