@@ -60,6 +60,17 @@ export class AlertConfigFileStore {
     this.writing = next.catch(() => undefined);
     return next;
   }
+
+  /** Writes settings validated elsewhere (another replica's change) and applies them. */
+  replace(settings: AlertSettings): Promise<AlertSettings> {
+    const next = this.writing.then(() => {
+      writeAtomically(this.file, serialise(settings));
+      this.settings = settings;
+      return settings;
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
 }
 
 /** The seed's fields first, in the seed's order, then the optional ones. */

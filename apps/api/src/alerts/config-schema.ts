@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { DEFAULT_ALERT_CONFIG, type AlertConfigFile } from '@ai-monitor/schema';
 import { ConfigError } from '../config/load.js';
+import { jsonType, nonNegative, positiveInt, typeError, type NumericSettingInfo } from './settings-fields.js';
+import { ALERT_RULE_LIST, ruleSettingsShape } from './kinds/index.js';
 
 /** One problem with one field; `field` is the file's snake_case name. */
 export interface AlertConfigIssue {
@@ -25,32 +27,6 @@ export class AlertConfigError extends ConfigError {
 
 /** The file with every optional field filled in: what the engine reads. */
 export type AlertSettings = Required<AlertConfigFile>;
-
-/** JSON type names for messages such as "expected a number, got string". */
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return typeof value;
-}
-
-const typeError =
-  (expected: string) =>
-  (issue: { input?: unknown }): string =>
-    `expected ${expected}, got ${jsonType(issue.input)}`;
-
-const nonNegative = (max: number, unit: string) =>
-  z
-    .number({ error: typeError('a number') })
-    .min(0, 'must be 0 or more')
-    .max(max, `must be at most ${max}${unit}`);
-
-const positiveInt = (max: number) =>
-  z
-    .number({ error: typeError('a whole number') })
-    .int('must be a whole number')
-    .min(1, 'must be 1 or more')
-    .max(max, `must be at most ${max}`);
 
 /** `alerts@example.com` or `Alerts <alerts@example.com>`. */
 const ADDRESS = /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
@@ -81,11 +57,8 @@ function optionalUrl(schemes: string[], example: string) {
 
 const d = DEFAULT_ALERT_CONFIG;
 
-/** Missing fields take the seed's defaults; unknown fields are refused (likely typos). */
-export const alertConfigSchema = z.object({
-  error_rate_threshold: nonNegative(100, ' (percent)').default(d.error_rate_threshold),
-  response_time_threshold: nonNegative(86_400_000, ' ms').default(d.response_time_threshold),
-  consecutive_errors_threshold: positiveInt(100_000).default(d.consecutive_errors_threshold),
+/** The settings every rule shares (cooldown, window, channels); each rule's own thresholds come from the registry. */
+const COMMON_SETTINGS = {
   alert_cooldown_minutes: nonNegative(10_080, ' minutes (7 days)').default(d.alert_cooldown_minutes),
   enabled: z.boolean({ error: typeError('true or false') }).default(d.enabled),
   webhook_url: optionalUrl(['http:', 'https:'], 'https://hooks.example.com/alerts').default(null),
@@ -99,15 +72,24 @@ export const alertConfigSchema = z.object({
   email_to: z.array(address, { error: typeError('a list of email addresses') }).max(100, 'at most 100 recipients').default([]),
   email_from: z.union([address, z.null()], { error: typeError('an email address or null') }).default(null),
   smtp_url: optionalUrl(['smtp:', 'smtps:'], 'smtp://user:password@mail.example.com:587').default(null),
-});
+};
+
+/**
+ * Missing fields take the seed's defaults; unknown fields are refused (likely typos). The
+ * rules' thresholds come first, in ALERT_KINDS order, which is also the seed file's order.
+ */
+export const alertConfigSchema = z.object({ ...ruleSettingsShape(), ...COMMON_SETTINGS });
+
+// The validator's output is exactly the seed file's shape with every field present.
+type ParsedSettings = z.output<typeof alertConfigSchema>;
+const sameShape: [ParsedSettings, AlertSettings] extends [AlertSettings, ParsedSettings] ? true : never = true;
+void sameShape;
 
 export const ALERT_CONFIG_FIELDS = Object.keys(alertConfigSchema.shape) as (keyof AlertSettings)[];
 
-/** GraphQL's camelCase name of each file field: one mapping, in one place. */
+/** GraphQL's camelCase name of each file field: the rules' from the registry, the shared ones here. */
 export const ALERT_CONFIG_GRAPHQL_NAMES = {
-  error_rate_threshold: 'errorRateThreshold',
-  response_time_threshold: 'responseTimeThreshold',
-  consecutive_errors_threshold: 'consecutiveErrorsThreshold',
+  ...Object.fromEntries(ALERT_RULE_LIST.flatMap((r) => Object.entries(r.settingsInfo).map(([field, info]) => [field, info.graphqlName]))),
   alert_cooldown_minutes: 'alertCooldownMinutes',
   enabled: 'enabled',
   webhook_url: 'webhookUrl',
@@ -117,7 +99,14 @@ export const ALERT_CONFIG_GRAPHQL_NAMES = {
   email_to: 'emailTo',
   email_from: 'emailFrom',
   smtp_url: 'smtpUrl',
-} as const satisfies Record<keyof AlertSettings, string>;
+} as Record<keyof AlertSettings, string>;
+
+/** The dashboard editor's fields for the shared numeric settings (the rules' own come from the registry). */
+export const COMMON_NUMERIC_EDITOR: Record<'alert_cooldown_minutes' | 'window_minutes' | 'min_sample_size', NumericSettingInfo['editor'] & { integer: boolean }> = {
+  alert_cooldown_minutes: { label: 'Cooldown', unit: 'min', min: 0, minInclusive: true, integer: false, hint: 'The same kind is not raised again within this time.' },
+  window_minutes: { label: 'Window', unit: 'min', min: 0, minInclusive: false, integer: false, hint: 'Sliding window of the error-rate and response-time rules.' },
+  min_sample_size: { label: 'Minimum sample', unit: 'interactions', min: 1, minInclusive: true, integer: true, hint: 'Fewer interactions in the window are not judged.' },
+};
 
 /** Names a field (or, without one, the whole input) in an error message. */
 export type FieldLabel = (field?: string) => string;

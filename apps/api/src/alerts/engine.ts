@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { AlertSettings } from './config-schema.js';
 import type { AlertCoordinator } from './coordinator.js';
 import { SlidingWindow } from './window.js';
-import { consecutiveErrors, highErrorRate, slowResponse, type Condition, type StreakSnapshot } from './rules.js';
+import { ALERT_RULES, type Condition, type RuleInput, type StreakSnapshot } from './kinds/index.js';
 
 export interface AlertActions {
   /** Stores and publishes a new alert and queues its notifications. */
@@ -166,16 +166,12 @@ export class AlertEngine {
   private async evaluate(now: number): Promise<void> {
     const settings = this.opts.settings();
     if (windowMsOf(settings) !== this.window.windowMs) this.seedWindow(windowMsOf(settings), []);
-    const stats = this.window.stats(now);
-    const streak = this.takeStreak();
-    const conditions: Record<AlertKind, Condition | null> = {
-      high_error_rate: highErrorRate(stats, settings),
-      slow_response: slowResponse(stats, settings),
-      consecutive_errors: consecutiveErrors(streak, settings),
-    };
-    for (const kind of ALERT_KINDS) await this.decide(kind, conditions[kind], settings, now);
-    // A streak that ended within the batch that raised its alert resolves at once.
-    if (this.open.has('consecutive_errors') && this.streak < settings.consecutive_errors_threshold) this.dirty = true;
+    const input: RuleInput = { window: this.window.stats(now), streak: this.takeStreak() };
+    for (const kind of ALERT_KINDS) await this.decide(kind, ALERT_RULES[kind].evaluate(input, settings), settings, now);
+    // A condition that ended within the batch that raised its alert (a streak broken in the
+    // same batch) resolves at once: judge the open kinds again on the current state alone.
+    const current: RuleInput = { window: input.window, streak: { current: this.streak, peak: this.streak, recent: this.recent } };
+    for (const kind of this.open.keys()) if (ALERT_RULES[kind].evaluate(current, settings) === null) this.dirty = true;
   }
 
   private async decide(kind: AlertKind, condition: Condition | null, settings: AlertSettings, now: number): Promise<void> {

@@ -4,17 +4,19 @@
  * topics `alerts` (raised) and `alertUpdates` (resolved, acknowledged, delivery recorded).
  */
 import { ALERT_KINDS } from '@ai-monitor/schema';
+import { ALERT_RULE_LIST } from './kinds/index.js';
 import type { AlertFilter, AlertRecord, DeliveryOutcome } from '../model/alert.js';
 import type { Page, PageRequest } from '../model/interaction.js';
 import type { Store } from '../store/types.js';
 import type { ClusterPubSub } from '../pubsub/topics.js';
 import type { Logger } from '../log/logger.js';
 import { newId } from '../ingest/ids.js';
-import { inputLabel, type AlertSettings } from './config-schema.js';
+import { AlertConfigError, fileLabel, inputLabel, parseAlertConfig, type AlertSettings } from './config-schema.js';
+import { ALERT_SETTINGS_KEY } from '../store/settings.js';
 import type { AlertConfigFileStore } from './config-file.js';
 import type { AlertCoordinator } from './coordinator.js';
 import { AlertEngine, windowMsOf } from './engine.js';
-import type { Condition } from './rules.js';
+import type { Condition } from './kinds/index.js';
 import { Notifier, effectiveEmail, type EmailFallbacks } from './notify/notifier.js';
 
 export interface AlertServiceOptions {
@@ -36,6 +38,11 @@ const RESTORE_LIMIT = 100;
 /** Newest interactions read at start to restore the error streak (indexed read, no scan). */
 const STREAK_RESTORE_LIMIT = 1000;
 
+/** How often replicas re-read the stored settings, in case a change notification was lost. */
+const SETTINGS_CHECK_MS = 5000;
+/** Names the stored copy in messages about it. */
+const storedLabel = fileLabel('stored alert settings');
+
 type Subscription = { return?: () => Promise<unknown> };
 
 export class AlertService {
@@ -45,6 +52,12 @@ export class AlertService {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly subscriptions: Subscription[] = [];
   private readonly loops: Promise<void>[] = [];
+  /** The stored settings' version applied here (0: none). */
+  private settingsVersion = 0;
+  /** Settings changes (updates here, changes from other replicas) apply one at a time. */
+  private settingsChain: Promise<unknown> = Promise.resolve();
+  private settingsTimer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
 
   constructor(private readonly opts: AlertServiceOptions) {
     this.notifier = new Notifier({
@@ -73,6 +86,7 @@ export class AlertService {
   /** Restores open alerts, cooldowns, the window and the streak from the store, then follows the cluster topics. */
   async start(): Promise<void> {
     const { store, coordinator } = this.opts;
+    await this.loadStoredSettings();
     const open = await store.listAlerts({ status: 'open' }, { first: RESTORE_LIMIT });
     for (const alert of open.items) this.engine.noteOpen(alert);
     for (const kind of ALERT_KINDS) {
@@ -80,7 +94,8 @@ export class AlertService {
       if (last) await coordinator.restore(kind, last.raisedAt);
     }
     await this.seedWindow();
-    const first = Math.min(this.settings.consecutive_errors_threshold, STREAK_RESTORE_LIMIT);
+    const depth = Math.max(1, ...ALERT_RULE_LIST.map((r) => r.streakDepth?.(this.settings) ?? 0));
+    const first = Math.min(depth, STREAK_RESTORE_LIMIT);
     this.engine.seedStreak((await store.listInteractions({}, { first })).items);
 
     const { cluster } = this.opts;
@@ -88,9 +103,13 @@ export class AlertService {
     this.follow('alerts', cluster.subscribe('alerts'), (alert) => this.engine.noteOpen(alert));
     this.follow('alertUpdates', cluster.subscribe('alertUpdates'), (alert) => this.engine.noteResolved(alert));
     this.engine.start();
+    this.followStoredSettings();
   }
 
   async stop(): Promise<void> {
+    if (this.settingsTimer) clearInterval(this.settingsTimer);
+    this.unwatch?.();
+    await this.settingsChain;
     await this.engine.stop();
     for (const s of this.subscriptions) await s.return?.();
     await Promise.all(this.loops);
@@ -101,15 +120,20 @@ export class AlertService {
 
   /**
    * Partial update (file field names); validated like the file, errors naming `input.<graphqlName>`,
-   * written back atomically and applied at once.
+   * written back atomically, stored for the other replicas and applied at once.
    */
-  async updateSettings(patch: Partial<Record<keyof AlertSettings, unknown>>): Promise<AlertSettings> {
-    const before = this.settings;
-    const next = await this.opts.settingsFile.update(patch, inputLabel);
-    this.opts.logger.info({ file: this.opts.settingsFile.file }, 'alert settings updated');
-    if (next.window_minutes !== before.window_minutes) await this.seedWindow();
-    this.engine.reevaluate();
-    return next;
+  updateSettings(patch: Partial<Record<keyof AlertSettings, unknown>>): Promise<AlertSettings> {
+    return this.serialSettings(async () => {
+      // Merge onto the cluster's newest settings, so a change made elsewhere is not undone.
+      await this.pullStoredSettings();
+      const before = this.settings;
+      const next = await this.opts.settingsFile.update(patch, inputLabel);
+      this.opts.logger.info({ file: this.opts.settingsFile.file }, 'alert settings updated');
+      const stored = this.opts.store.settings;
+      if (stored) this.settingsVersion = (await stored.write(ALERT_SETTINGS_KEY, next)).version;
+      await this.applied(before, next);
+      return next;
+    });
   }
 
   get(id: string): Promise<AlertRecord | null> {
@@ -131,6 +155,78 @@ export class AlertService {
   /** Acknowledges once (a repeat keeps the first time); null when there is no such alert. */
   acknowledge(id: string, by: string | null): Promise<AlertRecord | null> {
     return this.mutate(id, (current) => (current.acknowledgedAt !== null ? null : { acknowledgedAt: Date.now(), acknowledgedBy: by }));
+  }
+
+  /**
+   * At start: on one node the file is the user's and becomes the stored copy; with replicas
+   * the stored copy is the cluster's and is written to this replica's file (the file seeds the
+   * store only when the cluster has none yet).
+   */
+  private async loadStoredSettings(): Promise<void> {
+    const stored = this.opts.store.settings;
+    if (!stored) return;
+    const current = await stored.read(ALERT_SETTINGS_KEY);
+    const parsed = current ? this.parseStored(current.value) : null;
+    if (current && parsed && (stored.shared || sameSettings(parsed, this.settings))) {
+      if (!sameSettings(parsed, this.settings)) await this.opts.settingsFile.replace(parsed);
+      this.settingsVersion = current.version;
+      return;
+    }
+    this.settingsVersion = (await stored.write(ALERT_SETTINGS_KEY, this.settings)).version;
+  }
+
+  /** With replicas: re-reads on every change another replica announces, and every few seconds. */
+  private followStoredSettings(): void {
+    const stored = this.opts.store.settings;
+    if (!stored?.shared) return;
+    const check = (): void => {
+      this.serialSettings(() => this.pullStoredSettings()).catch((err: unknown) =>
+        this.opts.logger.warn({ err }, `cannot read the stored alert settings (retried in ${SETTINGS_CHECK_MS / 1000} s): ${(err as Error).message}`),
+      );
+    };
+    this.unwatch = stored.watch((key) => {
+      if (key === ALERT_SETTINGS_KEY) check();
+    });
+    this.settingsTimer = setInterval(check, SETTINGS_CHECK_MS);
+    this.settingsTimer.unref();
+  }
+
+  /** Applies a newer stored version (written by another replica); call inside `serialSettings`. */
+  private async pullStoredSettings(): Promise<void> {
+    const stored = this.opts.store.settings;
+    if (!stored?.shared) return;
+    const current = await stored.read(ALERT_SETTINGS_KEY);
+    if (!current || current.version <= this.settingsVersion) return;
+    this.settingsVersion = current.version;
+    const next = this.parseStored(current.value);
+    if (!next || sameSettings(next, this.settings)) return;
+    const before = this.settings;
+    await this.opts.settingsFile.replace(next);
+    this.opts.logger.info({ file: this.opts.settingsFile.file, version: current.version }, 'alert settings changed on another replica; applied');
+    await this.applied(before, next);
+  }
+
+  /** The stored copy, validated like the file; null (and a warning) when it does not validate. */
+  private parseStored(value: unknown): AlertSettings | null {
+    try {
+      return parseAlertConfig(value, storedLabel);
+    } catch (err) {
+      if (!(err instanceof AlertConfigError)) throw err;
+      this.opts.logger.warn({ err }, `ignoring the stored alert settings: ${err.message}`);
+      return null;
+    }
+  }
+
+  /** New settings are in force: a changed window is restored from the roll-ups, and the rules judge at once. */
+  private async applied(before: AlertSettings, next: AlertSettings): Promise<void> {
+    if (next.window_minutes !== before.window_minutes) await this.seedWindow();
+    this.engine.reevaluate();
+  }
+
+  private serialSettings<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.settingsChain.then(fn);
+    this.settingsChain = next.catch(() => undefined);
+    return next;
   }
 
   private async seedWindow(): Promise<void> {
@@ -210,4 +306,9 @@ export class AlertService {
     });
     return next;
   }
+}
+
+/** Settings compare by their JSON: the validator emits fields in one order. */
+function sameSettings(a: AlertSettings, b: AlertSettings): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

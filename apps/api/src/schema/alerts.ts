@@ -7,13 +7,13 @@ import type { AlertRecord, DeliveryOutcome } from '../model/alert.js';
 import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
 import type { AlertSummary } from '../alerts/service.js';
+import { ALERT_RULE_LIST } from '../alerts/kinds/index.js';
+import type { NumericSettingInfo } from '../alerts/settings-fields.js';
 import { redactUrl } from '../config/redact.js';
 import { userInputError } from './errors.js';
 
 const AlertKindRef = builder.enumType('AlertKind', {
-  description: 'high_error_rate: failed / total over the window above error_rate_threshold (percent). ' +
-    'slow_response: the window p95 above response_time_threshold (ms). ' +
-    'consecutive_errors: that many failures in a row.',
+  description: ALERT_RULE_LIST.map((r) => `${r.kind}: ${r.description}`).join(' '),
   values: ALERT_KINDS,
 });
 
@@ -49,6 +49,12 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
   }),
 });
 
+/** Each rule's own numeric settings (file name and GraphQL shape), from the registry. */
+type NumericField = { [K in keyof AlertSettings]: AlertSettings[K] extends number ? K : never }[keyof AlertSettings];
+function ruleSettings(): [NumericField, NumericSettingInfo][] {
+  return ALERT_RULE_LIST.flatMap((r) => Object.entries(r.settingsInfo) as [NumericField, NumericSettingInfo][]);
+}
+
 interface AlertConfigView {
   settings: AlertSettings;
   smtpConfigured: boolean;
@@ -57,9 +63,13 @@ interface AlertConfigView {
 const AlertConfigRef = builder.objectRef<AlertConfigView>('AlertConfig').implement({
   description: 'The settings of alert_config.json (the same fields, in camelCase, with the same units).',
   fields: (t) => ({
-    errorRateThreshold: t.float({ description: 'Percent.', resolve: (c) => c.settings.error_rate_threshold, nullable: false }),
-    responseTimeThreshold: t.float({ description: 'Milliseconds (window p95).', resolve: (c) => c.settings.response_time_threshold, nullable: false }),
-    consecutiveErrorsThreshold: t.int({ resolve: (c) => c.settings.consecutive_errors_threshold, nullable: false }),
+    ...Object.fromEntries(
+      ruleSettings().map(([field, info]) => {
+        const resolve = (c: AlertConfigView): number => c.settings[field];
+        const options = { resolve, nullable: false as const, ...(info.description ? { description: info.description } : {}) };
+        return [info.graphqlName, info.graphqlType === 'Int' ? t.int(options) : t.float(options)];
+      }),
+    ),
     alertCooldownMinutes: t.float({ resolve: (c) => c.settings.alert_cooldown_minutes, nullable: false }),
     enabled: t.boolean({ resolve: (c) => c.settings.enabled, nullable: false }),
     webhookUrl: t.string({
@@ -86,9 +96,9 @@ const AlertConfigRef = builder.objectRef<AlertConfigView>('AlertConfig').impleme
 const AlertConfigInputRef = builder.inputType('AlertConfigInput', {
   description: 'A partial update: omitted fields keep their value; null clears webhookUrl, emailFrom and smtpUrl.',
   fields: (t) => ({
-    errorRateThreshold: t.float({ required: false }),
-    responseTimeThreshold: t.float({ required: false }),
-    consecutiveErrorsThreshold: t.int({ required: false }),
+    ...Object.fromEntries(
+      ruleSettings().map(([, info]) => [info.graphqlName, info.graphqlType === 'Int' ? t.int({ required: false }) : t.float({ required: false })]),
+    ),
     alertCooldownMinutes: t.float({ required: false }),
     enabled: t.boolean({ required: false }),
     webhookUrl: t.string({ required: false }),

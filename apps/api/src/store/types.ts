@@ -5,6 +5,7 @@
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import type { Histogram } from '../model/histogram.js';
+import type { SettingsStore } from './settings.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -92,6 +93,9 @@ export interface StoreLifecycle {
    * alerts) older than `cutoff`; returns how many rows went, 0 when done.
    */
   deleteOlderThan(cutoff: number, chunk: number): Promise<number>;
+  /** Settings shared through the database (the alert settings); set by createStore. */
+  settings?: SettingsStore;
+
   /** True when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,15 +1,10 @@
 /** How an alert reads in a chat message, an email subject and an email body. */
 import type { AlertRecord } from '../../model/alert.js';
-
-const TITLES: Record<AlertRecord['kind'], string> = {
-  high_error_rate: 'High error rate',
-  slow_response: 'Slow responses',
-  consecutive_errors: 'Consecutive errors',
-};
+import { ruleOf } from '../kinds/index.js';
 
 /** One line, e.g. for Slack / Mattermost `text` and for the email subject. */
 export function alertHeadline(alert: AlertRecord): string {
-  return `[ai-monitor] ${TITLES[alert.kind]}: ${alert.message}`;
+  return `[ai-monitor] ${ruleOf(alert.kind).title}: ${alert.message}`;
 }
 
 export function alertBody(alert: AlertRecord): string {
