@@ -1,2 +1,3 @@
+export * from './record.js';
 export * from './wire.js';
 export * from './alert-config.js';
