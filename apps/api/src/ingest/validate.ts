@@ -4,14 +4,12 @@
  * names a bad field in the caller's naming.
  */
 import type { z } from 'zod';
-import { interactionFields, interactionInputSchema, toolUseFields, toolUseSchema, MAX_JSON_DEPTH, nestedDeeperThan } from '@ai-monitor/schema';
+import { interactionFields, interactionInputSchema, toolUseFields, toolUseSchema } from '@ai-monitor/schema';
 import type { Interaction, ToolUse } from '../model/interaction.js';
 import { fieldPath, type Naming } from './fields.js';
 import { newId } from './ids.js';
 import { naiveToInstant } from './timezone.js';
 import { graphqlAdapter, seedAdapter } from './adapters/index.js';
-
-export { MAX_JSON_DEPTH, nestedDeeperThan };
 
 export interface ValidateOptions {
   /** user_input is stored truncated to this many characters. */
