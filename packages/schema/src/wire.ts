@@ -2,7 +2,6 @@
  * Wire types of the seed protocol and of HTTP batch ingest: the seed's snake_case field names.
  * The record types derive from the canonical record (record.ts); GraphQL exposes its camelCase names.
  */
-
 import type { InteractionWire } from './record.js';
 
 /** Messages a client sends on the seed WebSocket (any path but /graphql). */
