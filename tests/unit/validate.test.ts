@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, nestedDeeperThan, parseTimestamp, validateRecord, type ValidateOptions } from '../../apps/api/src/ingest/validate.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '@ai-monitor/schema';
+import { parseTimestamp, validateRecord, type ValidateOptions } from '../../apps/api/src/ingest/validate.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const OPTS: ValidateOptions = { userInputMaxLength: 10, naming: 'snake', now: NOW, naiveTimezone: 'UTC', clockSkewToleranceMs: 60_000 };

@@ -1,21 +1,21 @@
-import type { InteractionWire, RejectedRecord } from '@ai-monitor/schema';
+import type { InteractionInput, InteractionWire, RejectedRecord, ToolUseInput } from '@ai-monitor/schema';
 
-/** One tool call made while handling an interaction (camelCase form of `ToolUseWire`). */
-export interface ToolUse {
-  tool: string;
+/** One tool call made while handling an interaction: the canonical record's tool call, in camelCase. */
+export type ToolUse = Omit<ToolUseInput, 'params' | 'error'> & {
   /** Any JSON object. */
   params?: Record<string, unknown>;
-  durationMs?: number | null;
-  success?: boolean | null;
   /** An `Error` is reported by its message. */
   error?: string | Error | null;
-}
+};
 
 /**
- * One interaction as the assistant reports it, in camelCase. `toWireRecord` maps it to the
- * wire's snake_case `InteractionWire`; that function is the only place the names are mapped.
+ * One interaction as the assistant reports it, in camelCase: the canonical record's fields
+ * (`InteractionInput` of @ai-monitor/schema; the server's README lists them). `toWireRecord`
+ * maps it to the wire's snake_case `InteractionWire`; that function is the only place the
+ * names are mapped. Required by the server and optional here: `sessionId` (the client's
+ * `defaults.sessionId`) and `timestamp` (the moment `logInteraction` was called).
  */
-export interface InteractionRecord {
+export type InteractionRecord = Omit<InteractionInput, 'id' | 'sessionId' | 'timestamp' | 'toolsUsed'> & {
   /**
    * Idempotency key: a repeated id is stored once. The client generates a ULID when absent
    * (option `generateIds`), so a batch re-sent after a lost reply is not stored twice.
@@ -25,25 +25,8 @@ export interface InteractionRecord {
   sessionId?: string;
   /** When the interaction happened. Defaults to the moment `logInteraction` was called. */
   timestamp?: Date | string | number;
-  userInput: string;
-  intent: string;
   toolsUsed?: ToolUse[];
-  /** Response time in milliseconds, ≥ 0. */
-  responseTimeMs: number;
-  success: boolean;
-  errorType?: string | null;
-  assistant?: string | null;
-  /** The assistant's release. */
-  version?: string | null;
-  model?: string | null;
-  userId?: string | null;
-  inputTokens?: number | null;
-  outputTokens?: number | null;
-  costUsd?: number | null;
-  /** The user's rating of the answer, from 1 (poor) to 5 (excellent); the server refuses other values. */
-  feedbackScore?: number | null;
-  metadata?: Record<string, unknown> | null;
-}
+};
 
 /** Fields applied to every record that does not set them itself. */
 export type RecordDefaults = Partial<

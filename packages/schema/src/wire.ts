@@ -1,47 +1,8 @@
 /**
  * Wire types of the seed protocol and of HTTP batch ingest: the seed's snake_case field names.
- * GraphQL exposes the same fields in camelCase; the server maps between them in one place.
+ * The record types derive from the canonical record (record.ts); GraphQL exposes its camelCase names.
  */
-
-/** One tool call made while handling an interaction. `params` is any JSON object. */
-export interface ToolUseWire {
-  tool: string;
-  params?: Record<string, unknown>;
-  duration_ms?: number | null;
-  success?: boolean | null;
-  error?: string | null;
-}
-
-/** The scale of `feedback_score`: a user's rating of an answer, from 1 (poor) to 5 (excellent). */
-export const FEEDBACK_SCALE = { min: 1, max: 5 } as const;
-
-/** One interaction as an assistant reports it (the seed's `data` object). */
-export interface InteractionWire {
-  /** Optional idempotency key: a repeated id is stored once. Generated (ULID) when absent. */
-  id?: string;
-  session_id: string;
-  /**
-   * ISO-8601. A timestamp without a zone is read in the server's AI_MONITOR_NAIVE_TIMEZONE (default:
-   * the server's zone). Defaults to the server's receive time.
-   */
-  timestamp?: string | number;
-  user_input: string;
-  intent: string;
-  tools_used?: ToolUseWire[];
-  response_time_ms: number;
-  success: boolean;
-  error_type?: string | null;
-  assistant?: string | null;
-  version?: string | null;
-  model?: string | null;
-  user_id?: string | null;
-  input_tokens?: number | null;
-  output_tokens?: number | null;
-  cost_usd?: number | null;
-  /** The user's rating of the answer on the FEEDBACK_SCALE (1-5). */
-  feedback_score?: number | null;
-  metadata?: Record<string, unknown> | null;
-}
+import type { InteractionWire } from './record.js';
 
 /** Messages a client sends on the seed WebSocket (any path but /graphql). */
 export type SeedClientMessage =

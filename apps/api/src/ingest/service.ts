@@ -5,9 +5,11 @@
 import type { RejectedRecord } from '@ai-monitor/schema';
 import type { BatchWriter } from '../store/writer.js';
 import type { Interaction } from '../model/interaction.js';
-import { validateRecord, type ClockSkew } from './validate.js';
-import type { Naming } from './fields.js';
+import { validateCanonical, type ClockSkew } from './validate.js';
 import type { ClockSkewTracker } from './clock-skew.js';
+import type { IngestAdapter, Transport } from './adapters/index.js';
+
+export type { IngestAdapter, Transport } from './adapters/index.js';
 
 export interface IngestOutcome {
   /** Accepted records in input order; `duplicate` when the id was already stored. */
@@ -28,8 +30,6 @@ export interface IngestOptions {
   clockSkewToleranceMs: number;
 }
 
-export type Transport = 'seed' | 'http' | 'graphql';
-
 /** Running counts per transport, read by the Prometheus exposition. */
 export type IngestStats = Record<Transport, { accepted: number; rejected: number }>;
 
@@ -48,11 +48,11 @@ export class IngestService {
 
   /**
    * Never rejects for invalid records (they are reported); rejects when the store fails.
-   * `address` is the sender's network address, naming it in clock-skew reports.
+   * `adapter` is the protocol's: it turns each native record into the canonical record that is
+   * validated once. `address` is the sender's network address, naming it in clock-skew reports.
    */
-  async ingest(inputs: readonly unknown[], transport: Transport, address: string | null = null): Promise<IngestOutcome> {
-    // GraphQL speaks camelCase; the seed socket and HTTP batch the seed's snake_case.
-    const naming: Naming = transport === 'graphql' ? 'camel' : 'snake';
+  async ingest(inputs: readonly unknown[], adapter: IngestAdapter, address: string | null = null): Promise<IngestOutcome> {
+    const { transport, naming } = adapter;
     if (inputs.length > this.opts.maxBatchSize) {
       throw new BatchTooLargeError(`batch of ${inputs.length} records exceeds the limit of ${this.opts.maxBatchSize}; split it`);
     }
@@ -63,7 +63,7 @@ export class IngestService {
     const options = { userInputMaxLength, naming, now, naiveTimezone, clockSkewToleranceMs };
     const skewed: { skew: ClockSkew; assistant: string | null }[] = [];
     inputs.forEach((input, index) => {
-      const result = validateRecord(input, options);
+      const result = validateCanonical(adapter.toCanonical(input), options);
       if (!result.ok) return void rejected.push({ index, error: result.error });
       valid.push({ index, record: result.record });
       if (result.clockSkew) skewed.push({ skew: result.clockSkew, assistant: result.record.assistant });

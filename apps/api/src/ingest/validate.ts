@@ -1,13 +1,15 @@
 /**
- * The single validation and normalisation step shared by every ingest path
- * (seed WebSocket, HTTP batch, GraphQL). Input uses the seed's snake_case names.
+ * The single validation and normalisation step shared by every ingest path (seed WebSocket,
+ * HTTP batch, GraphQL): it checks the canonical (camelCase) record an adapter produced and
+ * names a bad field in the caller's naming.
  */
-import { z } from 'zod';
-import { FEEDBACK_SCALE } from '@ai-monitor/schema';
+import type { z } from 'zod';
+import { interactionFields, interactionInputSchema, toolUseFields, toolUseSchema } from '@ai-monitor/schema';
 import type { Interaction, ToolUse } from '../model/interaction.js';
 import { fieldPath, type Naming } from './fields.js';
 import { newId } from './ids.js';
 import { naiveToInstant } from './timezone.js';
+import { graphqlAdapter, seedAdapter } from './adapters/index.js';
 
 export interface ValidateOptions {
   /** user_input is stored truncated to this many characters. */
@@ -33,67 +35,6 @@ export interface ClockSkew {
 export type ValidationResult =
   | { ok: true; record: Interaction; clockSkew: ClockSkew | null }
   | { ok: false; error: string };
-
-const MAX_ID = 128;
-const FEEDBACK_OUT_OF_SCALE = `must be between ${FEEDBACK_SCALE.min} and ${FEEDBACK_SCALE.max} (the feedback scale)`;
-const MAX_LABEL = 200;
-/**
- * Deepest nesting accepted inside `metadata` and `params`. The stores serialise these with
- * JSON.stringify, which overflows the stack on deep nesting (a 1 MiB message can nest 200,000
- * levels); that throw would fail the whole group commit, every other client's records with it.
- */
-export const MAX_JSON_DEPTH = 64;
-
-/** Whether `value` nests objects or arrays deeper than `max` levels (iterative: no recursion to overflow). */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-const jsonObject = z
-  .record(z.string(), z.unknown())
-  .refine((v) => !nestedDeeperThan(v, MAX_JSON_DEPTH), `must not nest objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
-const optText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullish();
-const optCount = z.number().int('must be a whole number').min(0, 'must be 0 or more').nullish();
-
-const toolSchema = z.object({
-  tool: z.string().min(1, 'must not be empty').max(MAX_LABEL),
-  params: jsonObject.nullish(),
-  duration_ms: z.number().min(0, 'must be 0 or more').nullish(),
-  success: z.boolean().nullish(),
-  error: z.string().max(2000).nullish(),
-});
-
-const recordSchema = z.object({
-  id: z.string().min(1, 'must not be empty').max(MAX_ID, `must be at most ${MAX_ID} characters`).nullish(),
-  session_id: z.string().min(1, 'must not be empty').max(MAX_ID, `must be at most ${MAX_ID} characters`),
-  timestamp: z.union([z.string(), z.number()]).nullish(),
-  user_input: z.string(),
-  intent: z.string().max(MAX_LABEL, `must be at most ${MAX_LABEL} characters`),
-  tools_used: z.array(toolSchema).max(1000, 'must list at most 1000 tool calls').nullish(),
-  response_time_ms: z.number().min(0, 'must be 0 or more').max(1e9, 'must be at most 1e9'),
-  success: z.boolean(),
-  error_type: optText(MAX_LABEL),
-  assistant: optText(MAX_LABEL),
-  version: optText(MAX_LABEL),
-  model: optText(MAX_LABEL),
-  user_id: optText(MAX_ID),
-  input_tokens: optCount,
-  output_tokens: optCount,
-  cost_usd: z.number().min(0, 'must be 0 or more').nullish(),
-  feedback_score: z
-    .number()
-    .min(FEEDBACK_SCALE.min, FEEDBACK_OUT_OF_SCALE)
-    .max(FEEDBACK_SCALE.max, FEEDBACK_OUT_OF_SCALE)
-    .nullish(),
-  metadata: jsonObject.nullish(),
-});
 
 /** Zone suffix: `Z` or `±hh:mm` / `±hhmm` / `±hh`. */
 const HAS_ZONE = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
@@ -151,22 +92,34 @@ function truncate(text: string, max: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-function toTool(t: z.output<typeof toolSchema>): ToolUse {
-  return {
-    tool: t.tool,
-    params: t.params ?? {},
-    durationMs: t.duration_ms ?? null,
-    success: t.success ?? null,
-    error: t.error ?? null,
-  };
+type Stored<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** Every field of `fields`, optional ones left out as `null`: the stored form. */
+function nullsForAbsent<T extends object>(fields: object, o: T): Stored<T> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(fields)) out[k] = (o as Record<string, unknown>)[k] ?? null;
+  return out as Stored<T>;
 }
 
-/** Validates and normalises one record; never throws. */
+function toTool(t: z.output<typeof toolUseSchema>): ToolUse {
+  return { ...nullsForAbsent(toolUseFields, t), params: t.params ?? {} };
+}
+
+/**
+ * Validates and normalises a record in the caller's own naming (`opts.naming`: the seed's
+ * snake_case or GraphQL's camelCase) through that protocol's adapter; never throws.
+ */
 export function validateRecord(input: unknown, opts: ValidateOptions): ValidationResult {
+  const adapter = opts.naming === 'camel' ? graphqlAdapter : seedAdapter;
+  return validateCanonical(adapter.toCanonical(input), opts);
+}
+
+/** Validates and normalises one canonical (camelCase) record; errors name fields in `opts.naming`; never throws. */
+export function validateCanonical(input: unknown, opts: ValidateOptions): ValidationResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, error: `record: expected an object, got ${describe(input)}` };
   }
-  const parsed = recordSchema.safeParse(input, { reportInput: true });
+  const parsed = interactionInputSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return { ok: false, error: formatError(parsed.error, opts.naming) };
   const r = parsed.data;
   let timestamp = opts.now;
@@ -187,29 +140,14 @@ export function validateRecord(input: unknown, opts: ValidateOptions): Validatio
       metadata = { ...metadata, client_timestamp: r.timestamp, clock_skew_ms: skewMs };
     }
   }
-  return {
-    ok: true,
-    clockSkew,
-    record: {
-      id: r.id ?? newId(opts.now),
-      sessionId: r.session_id,
-      timestamp,
-      receivedAt: opts.now,
-      userInput: truncate(r.user_input, opts.userInputMaxLength),
-      intent: r.intent,
-      toolsUsed: (r.tools_used ?? []).map(toTool),
-      responseTimeMs: r.response_time_ms,
-      success: r.success,
-      errorType: r.error_type ?? null,
-      assistant: r.assistant ?? null,
-      version: r.version ?? null,
-      model: r.model ?? null,
-      userId: r.user_id ?? null,
-      inputTokens: r.input_tokens ?? null,
-      outputTokens: r.output_tokens ?? null,
-      costUsd: r.cost_usd ?? null,
-      feedbackScore: r.feedback_score ?? null,
-      metadata,
-    },
+  const record: Interaction = {
+    ...nullsForAbsent(interactionFields, r),
+    id: r.id ?? newId(opts.now),
+    timestamp,
+    receivedAt: opts.now,
+    userInput: truncate(r.userInput, opts.userInputMaxLength),
+    toolsUsed: (r.toolsUsed ?? []).map(toTool),
+    metadata,
   };
+  return { ok: true, clockSkew, record };
 }

@@ -1,35 +1,8 @@
-/** The stored interaction record, as the services and the GraphQL layer see it (camelCase). */
-export interface ToolUse {
-  tool: string;
-  params: Record<string, unknown>;
-  durationMs: number | null;
-  success: boolean | null;
-  error: string | null;
-}
-
-export interface Interaction {
-  id: string;
-  sessionId: string;
-  /** Epoch milliseconds (UTC) of when the interaction happened. */
-  timestamp: number;
-  /** Epoch milliseconds of when the server received it. */
-  receivedAt: number;
-  userInput: string;
-  intent: string;
-  toolsUsed: ToolUse[];
-  responseTimeMs: number;
-  success: boolean;
-  errorType: string | null;
-  assistant: string | null;
-  version: string | null;
-  model: string | null;
-  userId: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  costUsd: number | null;
-  feedbackScore: number | null;
-  metadata: Record<string, unknown> | null;
-}
+/**
+ * The stored interaction record (camelCase) is the canonical record of the shared schema
+ * package; the services, the stores and the GraphQL layer use it from here.
+ */
+export type { Interaction, ToolUse } from '@ai-monitor/schema';
 
 /** Filters of the interactions explorer; every field narrows the result. */
 export interface InteractionFilter {

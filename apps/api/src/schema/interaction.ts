@@ -1,84 +1,73 @@
 /** Interactions: the record type, recording mutations, the explorer query and the live feed. */
 import { Repeater } from 'graphql-yoga';
-import { FEEDBACK_SCALE } from '@ai-monitor/schema';
+import { interactionFields, serverFields, toolUseFields, type GraphQLMapping, type FieldSpec } from '@ai-monitor/schema';
 import { builder } from './builder.js';
 import type { Interaction, InteractionFilter, ToolUse } from '../model/interaction.js';
-import { camelRecordToWire } from '../ingest/fields.js';
+import { graphqlAdapter } from '../ingest/adapters/index.js';
 import { BatchTooLargeError, type IngestOutcome } from '../ingest/service.js';
 import type { Context } from './context.js';
 import { resolvePage } from './pagination.js';
 import { userInputError } from './errors.js';
 
-const FEEDBACK_DESCRIPTION = `The user's rating of the answer, from ${FEEDBACK_SCALE.min} (poor) to ${FEEDBACK_SCALE.max} (excellent); values outside the scale are refused.`;
+// The record's GraphQL types are generated from the canonical record's field tables.
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type ScalarName = Exclude<GraphQLMapping['output'] | NonNullable<GraphQLMapping['input']>, 'ToolUse' | 'ToolUseInput'>;
+const mappings = (fields: Record<string, FieldSpec>): [string, GraphQLMapping][] => Object.entries(fields).map(([k, f]) => [k, f.graphql]);
 
-export const ToolUseRef = builder.objectRef<ToolUse>('ToolUse').implement({
+export const ToolUseRef = builder.objectRef<ToolUse>('ToolUse');
+const ToolUseInput = builder.inputRef<Record<string, {} | null | undefined>>('ToolUseInput');
+
+/** Output fields, all nullable as before; a list of tool calls resolves to `ToolUse` objects. */
+function outputFields<P extends object>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, P>,
+  fields: [string, GraphQLMapping][],
+): Record<string, PothosSchemaTypes.FieldRef<Types>> {
+  return Object.fromEntries(
+    fields.map(([name, g]) => [
+      name,
+      t.field({
+        type: g.output === 'ToolUse' ? [ToolUseRef] : (g.output as ScalarName),
+        nullable: true,
+        ...(g.outputDescription ? { description: g.outputDescription } : {}),
+        resolve: (parent) => (parent as Record<string, unknown>)[name] as never,
+      }),
+    ]),
+  );
+}
+
+/** Input fields; fields the server sets (no input type) are left out. */
+function inputFields(
+  t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>,
+  fields: [string, GraphQLMapping][],
+): Record<string, PothosSchemaTypes.InputFieldRef<Types, {} | null | undefined>> {
+  return Object.fromEntries(
+    fields.flatMap(([name, g]) => {
+      if (g.input === null) return [];
+      const description = g.inputDescription ? { description: g.inputDescription } : {};
+      const field =
+        g.input === 'ToolUseInput'
+          ? t.field({ type: [ToolUseInput], required: g.required, ...description })
+          : t.field({ type: g.input as ScalarName, required: g.required, ...description });
+      return [[name, field]];
+    }),
+  );
+}
+
+ToolUseRef.implement({
   description: 'One tool call made while handling an interaction.',
-  fields: (t) => ({
-    tool: t.exposeString('tool'),
-    params: t.expose('params', { type: 'JSONObject' }),
-    durationMs: t.exposeFloat('durationMs', { nullable: true }),
-    success: t.exposeBoolean('success', { nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
-  }),
+  fields: (t) => outputFields(t, mappings(toolUseFields)),
 });
 
 export const InteractionRef = builder.objectRef<Interaction>('Interaction').implement({
   description: 'One interaction an assistant handled.',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    sessionId: t.exposeString('sessionId'),
-    timestamp: t.field({ type: 'DateTime', resolve: (r) => r.timestamp }),
-    receivedAt: t.field({ type: 'DateTime', resolve: (r) => r.receivedAt }),
-    userInput: t.exposeString('userInput'),
-    intent: t.exposeString('intent'),
-    toolsUsed: t.field({ type: [ToolUseRef], resolve: (r) => r.toolsUsed }),
-    responseTimeMs: t.exposeFloat('responseTimeMs'),
-    success: t.exposeBoolean('success'),
-    errorType: t.exposeString('errorType', { nullable: true }),
-    assistant: t.exposeString('assistant', { nullable: true }),
-    version: t.exposeString('version', { nullable: true, description: "The assistant's release." }),
-    model: t.exposeString('model', { nullable: true }),
-    userId: t.exposeString('userId', { nullable: true }),
-    inputTokens: t.exposeInt('inputTokens', { nullable: true }),
-    outputTokens: t.exposeInt('outputTokens', { nullable: true }),
-    costUsd: t.exposeFloat('costUsd', { nullable: true }),
-    feedbackScore: t.exposeFloat('feedbackScore', { nullable: true, description: FEEDBACK_DESCRIPTION }),
-    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
-  }),
+  fields: (t) => outputFields(t, [...mappings(interactionFields), ...Object.entries(serverFields)]),
 });
 
-const ToolUseInput = builder.inputType('ToolUseInput', {
-  fields: (t) => ({
-    tool: t.string({ required: true }),
-    params: t.field({ type: 'JSONObject', required: false }),
-    durationMs: t.float({ required: false }),
-    success: t.boolean({ required: false }),
-    error: t.string({ required: false }),
-  }),
-});
+ToolUseInput.implement({ fields: (t) => inputFields(t, mappings(toolUseFields)) });
 
 export const InteractionInput = builder.inputType('InteractionInput', {
   description: 'An interaction to record; the same fields as the seed protocol, in camelCase.',
-  fields: (t) => ({
-    id: t.string({ required: false, description: 'Idempotency key: a repeated id is stored once.' }),
-    sessionId: t.string({ required: true }),
-    timestamp: t.string({ required: false, description: 'ISO-8601; without a zone it is read in AI_MONITOR_NAIVE_TIMEZONE (default: the server\'s zone). Defaults to receive time; a time more than the clock-skew tolerance ahead is stored at receive time.' }),
-    userInput: t.string({ required: true }),
-    intent: t.string({ required: true }),
-    toolsUsed: t.field({ type: [ToolUseInput], required: false }),
-    responseTimeMs: t.float({ required: true }),
-    success: t.boolean({ required: true }),
-    errorType: t.string({ required: false }),
-    assistant: t.string({ required: false }),
-    version: t.string({ required: false }),
-    model: t.string({ required: false }),
-    userId: t.string({ required: false }),
-    inputTokens: t.int({ required: false }),
-    outputTokens: t.int({ required: false }),
-    costUsd: t.float({ required: false }),
-    feedbackScore: t.float({ required: false, description: FEEDBACK_DESCRIPTION }),
-    metadata: t.field({ type: 'JSONObject', required: false }),
-  }),
+  fields: (t) => inputFields(t, mappings(interactionFields)),
 });
 
 interface OutcomeShape {
@@ -124,7 +113,7 @@ function toBatchResult(outcome: IngestOutcome): BatchShape {
 
 async function ingest(ctx: Context, inputs: Record<string, unknown>[]): Promise<IngestOutcome> {
   try {
-    return await ctx.services.ingest.ingest(inputs.map(camelRecordToWire), 'graphql', ctx.address);
+    return await ctx.services.ingest.ingest(inputs, graphqlAdapter, ctx.address);
   } catch (err) {
     if (err instanceof BatchTooLargeError) throw userInputError(err.message);
     throw err;

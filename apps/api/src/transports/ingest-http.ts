@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpIngestReply } from '@ai-monitor/schema';
 import type { IngestService } from '../ingest/service.js';
 import { BatchTooLargeError } from '../ingest/service.js';
+import { httpAdapter } from '../ingest/adapters/index.js';
 import { PayloadTooLargeError, readBody, sendJson } from './http-util.js';
 import type { Logger } from '../log/logger.js';
 
@@ -40,7 +41,7 @@ export async function handleHttpIngest(
   const records = recordsOf(body);
   if (!records) return sendJson(res, 400, { error: 'body must be a record, an array of records or {"data": [...]}' });
   try {
-    const outcome = await deps.ingest.ingest(records, 'http', deps.address);
+    const outcome = await deps.ingest.ingest(records, httpAdapter, deps.address);
     const reply: HttpIngestReply = { accepted: outcome.accepted.length, ids: outcome.accepted.map((a) => a.id), rejected: outcome.rejected };
     const allRejected = records.length > 0 && outcome.accepted.length === 0;
     sendJson(res, allRejected ? 400 : 200, allRejected ? { ...reply, error: outcome.rejected[0]?.error } : reply);

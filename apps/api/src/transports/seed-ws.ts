@@ -8,6 +8,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { SeedServerMessage } from '@ai-monitor/schema';
 import type { IngestService } from '../ingest/service.js';
 import { BatchTooLargeError } from '../ingest/service.js';
+import { seedAdapter } from '../ingest/adapters/index.js';
 import type { Logger } from '../log/logger.js';
 import { unsentOverLimit } from '../pubsub/backpressure.js';
 
@@ -106,7 +107,7 @@ export function handleSeedConnection(ws: WebSocket, deps: SeedDeps): void {
   async function ingest(records: unknown[], requestId: RequestId): Promise<void> {
     const rid = requestId !== undefined ? { request_id: requestId } : {};
     try {
-      const outcome = await deps.ingest.ingest(records, 'seed', deps.address ?? null);
+      const outcome = await deps.ingest.ingest(records, seedAdapter, deps.address ?? null);
       const ids = outcome.accepted.map((a) => a.id);
       if (outcome.accepted.length === 0 && records.length > 0) {
         const error = records.length === 1 ? outcome.rejected[0]!.error : `all ${records.length} records were rejected; first: ${outcome.rejected[0]!.error}`;

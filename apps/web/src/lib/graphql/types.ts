@@ -1,193 +1,84 @@
 /**
- * Shapes of the answers the dashboard asks for. The printed schema marks most fields
- * nullable (the server's default); values the server always sets are typed as present,
- * measures that can be missing (percentiles of an empty range) as nullable.
+ * Shapes of the answers the dashboard asks for, derived from the operation types generated
+ * from documents.ts and the printed schema (generated.ts; `npm run codegen -w apps/web`).
+ * The printed schema marks most fields nullable (the server's default); here the values the
+ * server always sets are typed as present, and the ones that can be missing (percentiles of an
+ * empty range, optional record fields) are named as nullable. Field names and scalar types come
+ * from the generated file only, so a schema or document change that breaks the dashboard fails
+ * its type check.
  */
+import type * as G from './generated';
 
-export interface ToolUse {
-  tool: string;
-  params: Record<string, unknown> | null;
-  durationMs: number | null;
-  success: boolean | null;
-  error: string | null;
-}
+export type { AlertKind, AlertStatus, AlertConfigInput } from './generated';
+
+type NonNull<T> = Exclude<T, null | undefined>;
+/** Every field present and non-null, except those in `Nullable` (which stay `T | null`). */
+type Sure<T, Nullable extends keyof T = never> = { [K in keyof T]-?: K extends Nullable ? NonNull<T[K]> | null : NonNull<T[K]> };
+/** Every field optional and, when set, non-null: the dashboard's variables. */
+type Optional<T> = { [K in keyof T]?: NonNull<T[K]> };
+type Item<T> = NonNull<T> extends readonly (infer E)[] ? E : never;
+
+type RowNode = NonNull<G.InteractionRecordedSubscription['interactionRecorded']>;
+type FullNode = NonNull<G.InteractionQuery['interaction']>;
+
+export type ToolUse = Sure<Item<FullNode['toolsUsed']>, 'params' | 'durationMs' | 'success' | 'error'>;
 
 /** The columns lists and the live feed show. */
-export interface InteractionRow {
-  id: string;
-  sessionId: string;
-  timestamp: string;
-  userInput: string;
-  intent: string;
-  responseTimeMs: number;
-  success: boolean;
-  errorType: string | null;
-  toolsUsed: { tool: string }[];
-}
+export type InteractionRow = Sure<Omit<RowNode, 'toolsUsed'>, 'errorType'> & { toolsUsed: Sure<Item<RowNode['toolsUsed']>>[] };
 
 /** The full record, for the detail view. */
-export interface InteractionFull extends Omit<InteractionRow, 'toolsUsed'> {
-  receivedAt: string | null;
-  toolsUsed: ToolUse[];
-  assistant: string | null;
-  version: string | null;
-  model: string | null;
-  userId: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  costUsd: number | null;
-  feedbackScore: number | null;
-  metadata: Record<string, unknown> | null;
-}
+export type InteractionFull = Sure<
+  Omit<FullNode, 'toolsUsed'>,
+  | 'errorType'
+  | 'receivedAt'
+  | 'assistant'
+  | 'version'
+  | 'model'
+  | 'userId'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'costUsd'
+  | 'feedbackScore'
+  | 'metadata'
+> & { toolsUsed: ToolUse[] };
 
-export interface PageInfo {
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
+export type PageInfo = NonNull<G.InteractionsQuery['interactions']>['pageInfo'];
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: PageInfo;
 }
 
-export interface Metrics {
-  from: string;
-  to: string;
-  count: number;
-  errors: number;
-  errorRate: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  throughputPerMinute: number;
-  activeSessions: number;
-}
+export type Metrics = Sure<NonNull<G.MetricsQuery['metrics']>, 'p50' | 'p95' | 'p99'>;
 
-export interface TimeseriesPoint {
-  start: string;
-  count: number;
-  errorRate: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  throughputPerMinute: number;
-}
+export type TimeseriesPoint = Sure<Item<G.TimeseriesQuery['timeseries']>, 'p50' | 'p95' | 'p99'>;
 
-export interface IntentStat {
-  intent: string;
-  count: number;
-  errors: number;
-  errorRate: number;
-  meanResponseTimeMs: number | null;
-}
+export type IntentStat = Sure<Item<G.BreakdownsQuery['intentBreakdown']>, 'meanResponseTimeMs'>;
 
-export interface ToolStat {
-  tool: string;
-  calls: number;
-  errors: number;
-  errorRate: number;
-  meanDurationMs: number | null;
-}
+export type ToolStat = Sure<Item<G.BreakdownsQuery['toolBreakdown']>, 'meanDurationMs'>;
 
-export interface ErrorTypeStat {
-  errorType: string;
-  count: number;
-  share: number;
-}
+export type ErrorTypeStat = Sure<Item<G.BreakdownsQuery['errorBreakdown']>>;
 
-export interface SessionSummary {
-  id: string;
-  firstSeen: string;
-  lastSeen: string;
-  interactionCount: number;
-  errorCount: number;
-  errorRate: number;
-  meanResponseTimeMs: number | null;
-}
+export type SessionSummary = Sure<Item<NonNull<G.SessionsQuery['sessions']>['edges']>['node'], 'meanResponseTimeMs'>;
 
-export type AlertKind = 'high_error_rate' | 'slow_response' | 'consecutive_errors';
-export type AlertStatus = 'open' | 'resolved';
+export type Alert = NonNull<G.AlertRaisedSubscription['alertRaised']>;
 
-export interface AlertDelivery {
-  channel: string;
-  ok: boolean;
-  attempts: number;
-  at: string;
-  detail: string;
-}
+export type AlertDelivery = Item<Alert['delivery']>;
 
-export interface Alert {
-  id: string;
-  kind: AlertKind;
-  status: AlertStatus;
-  message: string;
-  value: number;
-  threshold: number;
-  raisedAt: string;
-  resolvedAt: string | null;
-  acknowledged: boolean;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  delivery: AlertDelivery[];
-  details: Record<string, unknown>;
-}
+export type AlertSummary = G.AlertSummaryQuery['alertSummary'];
 
-export interface AlertSummary {
-  open: number;
-  unacknowledged: number;
-}
-
-export interface AlertConfig {
-  errorRateThreshold: number;
-  responseTimeThreshold: number;
-  consecutiveErrorsThreshold: number;
-  alertCooldownMinutes: number;
-  enabled: boolean;
-  webhookUrl: string | null;
-  emailNotifications: boolean;
-  windowMinutes: number;
-  minSampleSize: number;
-  emailTo: string[];
-  emailFrom: string | null;
-  smtpConfigured: boolean;
-}
-
-export type AlertConfigInput = Partial<Omit<AlertConfig, 'smtpConfigured'>> & { smtpUrl?: string | null };
+export type AlertConfig = G.AlertConfigQuery['alertConfig'];
 
 /** The explorer's filter; also the feed subscription's. */
-export interface InteractionFilter {
-  from?: string;
-  to?: string;
-  sessionId?: string;
-  intent?: string;
-  tool?: string;
-  success?: boolean;
-  errorType?: string;
-  search?: string;
-}
+export type InteractionFilter = Optional<G.InteractionFilter>;
 
 /** Arguments shared by the range-bound metric fields. */
-export interface RangeVars {
-  window?: string;
-  from?: string;
-  to?: string;
-}
+export type RangeVars = Optional<Omit<G.TimeseriesQueryVariables, 'bucket'>>;
 
-/** A sender whose timestamps arrived ahead of the server clock (see `clockSkew`). */
-export interface ClockSkewClient {
-  client: string;
-  assistant: string | null;
-  address: string | null;
-  records: number;
-  naiveRecords: number;
-  /** `+8 h`, `+5 h 30 min`: the skew rounded to the nearest 15 minutes. */
-  likelyOffset: string;
-  suggestedTimezone: string | null;
-}
+/**
+ * A sender whose timestamps arrived ahead of the server clock (see `clockSkew`); `likelyOffset`
+ * is `+8 h`, `+5 h 30 min`: the skew rounded to the nearest 15 minutes.
+ */
+export type ClockSkewClient = Sure<Item<NonNull<G.ClockSkewQuery['clockSkew']>['clients']>, 'assistant' | 'address' | 'suggestedTimezone'>;
 
-export interface ClockSkewSummary {
-  records: number;
-  toleranceMs: number;
-  naiveTimezone: string;
-  clients: ClockSkewClient[];
-}
+export type ClockSkewSummary = Sure<Omit<NonNull<G.ClockSkewQuery['clockSkew']>, 'clients'>> & { clients: ClockSkewClient[] };
