@@ -1,11 +1,12 @@
 /**
  * Per-batch roll-ups (store/rollup.ts) as pure functions: minute buckets, the keyed sums of
- * intents, tools and error types, session spans, and the opaque cursors.
+ * intents, tools and error types, session spans; and the opaque cursors of the read core.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Interaction, ToolUse } from '../../apps/api/src/model/interaction.js';
-import { BatchRollup, decodeCursor, encodeCursor, toPage } from '../../apps/api/src/store/rollup.js';
+import { BatchRollup } from '../../apps/api/src/store/rollup.js';
+import { decodeCursor, encodeCursor, toPage } from '../../apps/api/src/store/core/sql.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 

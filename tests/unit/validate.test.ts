@@ -11,6 +11,8 @@ import { parseTimestamp, validateRecord, type ValidateOptions } from '../../apps
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const OPTS: ValidateOptions = { userInputMaxLength: 10, naming: 'snake', now: NOW, naiveTimezone: 'UTC', clockSkewToleranceMs: 60_000 };
 const BASE = { session_id: 's1', user_input: 'hello', intent: 'greet', response_time_ms: 12, success: true };
+/** The same record as GraphQL input (camelCase naming reads camelCase fields). */
+const CAMEL_BASE = { sessionId: 's1', userInput: 'hello', intent: 'greet', responseTimeMs: 12, success: true };
 
 function ok(input: unknown, opts: Partial<ValidateOptions> = {}) {
   const r = validateRecord(input, { ...OPTS, ...opts });
@@ -68,9 +70,9 @@ describe('validateRecord', () => {
 
   it('names the missing or wrong field in the caller\'s naming', () => {
     expect(error({ ...BASE, session_id: undefined })).toBe('session_id: is required');
-    expect(error({ ...BASE, session_id: undefined }, { naming: 'camel' })).toBe('sessionId: is required');
+    expect(error({ ...CAMEL_BASE, sessionId: undefined }, { naming: 'camel' })).toBe('sessionId: is required');
     expect(error({ ...BASE, response_time_ms: 'fast' })).toBe('response_time_ms: expected number, got string');
-    expect(error({ ...BASE, response_time_ms: -1 }, { naming: 'camel' })).toBe('responseTimeMs: must be 0 or more');
+    expect(error({ ...CAMEL_BASE, responseTimeMs: -1 }, { naming: 'camel' })).toBe('responseTimeMs: must be 0 or more');
     // Names the field; the wording comes from zod (today "expected int, got number").
     expect(error({ ...BASE, input_tokens: 1.5 })).toMatch(/^input_tokens: /);
     expect(error({ ...BASE, timestamp: true })).toMatch(/^timestamp: expected an ISO-8601 string or a number, got boolean$/);
