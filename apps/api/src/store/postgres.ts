@@ -18,28 +18,17 @@
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
-import type { AlertFilter, AlertRecord } from '../model/alert.js';
+import type { Interaction } from '../model/interaction.js';
+import type { AlertRecord } from '../model/alert.js';
 import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
 import { BatchRollup, KEYED_ROLLUPS, type KeyedAgg, type KeyedRollup, type MinuteAgg } from './rollup.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, quoteIdent } from './postgres-schema.js';
-import {
-  MINUTE_MS,
-  StoreError,
-  type ErrorTypeRow,
-  type IntentRow,
-  type Store,
-  type TimeBucket,
-  type ToolRow,
-  type Totals,
-} from './types.js';
+import { MINUTE_MS, StoreError, type Store } from './types.js';
 import { redactUrl } from '../config/redact.js';
 import { INTERACTION_COLUMNS, TEXT_FIELDS, encodeValue, rowToInteraction, type ColumnKind } from './core/columns.js';
-import * as interactions from './core/interactions.js';
-import { interactionMatcher } from './core/filter.js';
-import * as rollups from './core/rollups.js';
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
+import { SqlReads } from './core/reads.js';
 
 type Client = pg.PoolClient;
 
@@ -85,7 +74,7 @@ const RECORDSET_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'int8', 
 const RECORDSET_COLUMNS = [...INTERACTION_COLUMNS.map((c) => `${c.column} ${RECORDSET_TYPE[c.kind]}`), 'tool_names text[]'].join(', ');
 const INSERT_COLUMNS = [...INTERACTION_COLUMNS.map((c) => c.column), 'tool_names'];
 
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlReads implements Store {
   readonly kind = 'postgres' as const;
   readonly schema: string;
   readonly writerId: string;
@@ -99,9 +88,10 @@ export class PostgresStore implements Store {
   /** The URL without its password, for messages. */
   private readonly where: string;
   private readonly dialect: Dialect;
-  private readonly reader: SqlReader;
+  protected readonly reader: SqlReader;
 
   constructor(opts: PostgresStoreOptions) {
+    super();
     this.schema = opts.schema ?? 'public';
     this.s = quoteIdent(this.schema);
     this.writerId = opts.writerId ?? randomBytes(8).toString('hex');
@@ -355,47 +345,17 @@ export class PostgresStore implements Store {
     return rows[0] ? rowToInteraction(rows[0]) : null;
   }
 
-  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-    return interactions.listInteractions(this.reader, filter, page);
-  }
 
-  matcher(filter: InteractionFilter): (record: Interaction) => boolean {
-    return interactionMatcher(filter);
-  }
 
-  getSession(id: string): Promise<SessionSummary | null> {
-    return interactions.getSession(this.reader, id);
-  }
 
-  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
-    return interactions.listSessions(this.reader, range, page);
-  }
 
-  activeSessions(since: number): Promise<number> {
-    return interactions.activeSessions(this.reader, since);
-  }
 
   // ---------------------------------------------------------------- aggregates
 
-  totals(range: TimeRange): Promise<Totals> {
-    return rollups.totals(this.reader, range);
-  }
 
-  timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
-    return rollups.timeseries(this.reader, range, bucketMs);
-  }
 
-  intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
-    return rollups.intentBreakdown(this.reader, range, limit);
-  }
 
-  toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
-    return rollups.toolBreakdown(this.reader, range, limit);
-  }
 
-  errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
-    return rollups.errorBreakdown(this.reader, range, limit);
-  }
 
   // ---------------------------------------------------------------- alerts
 
@@ -414,17 +374,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  getAlert(id: string): Promise<AlertRecord | null> {
-    return alerts.getAlert(this.reader, id);
-  }
 
-  listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
-    return alerts.listAlerts(this.reader, filter, page);
-  }
 
-  countAlerts(filter: AlertFilter): Promise<number> {
-    return alerts.countAlerts(this.reader, filter);
-  }
 
   // ---------------------------------------------------------------- retention
 

@@ -5,27 +5,16 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
-import type { AlertFilter, AlertRecord } from '../model/alert.js';
+import type { Interaction } from '../model/interaction.js';
+import type { AlertRecord } from '../model/alert.js';
 import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
 import { BatchRollup, KEYED_ROLLUPS, type KeyedRollup } from './rollup.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
-import {
-  MINUTE_MS,
-  StoreError,
-  type ErrorTypeRow,
-  type IntentRow,
-  type Store,
-  type TimeBucket,
-  type ToolRow,
-  type Totals,
-} from './types.js';
+import { MINUTE_MS, StoreError, type Store } from './types.js';
 import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from './core/columns.js';
-import * as interactions from './core/interactions.js';
-import { interactionMatcher } from './core/filter.js';
-import * as rollups from './core/rollups.js';
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
+import { SqlReads } from './core/reads.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -54,17 +43,18 @@ export const SQLITE_DIALECT: Dialect = {
 const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)
   VALUES (${[...INTERACTION_COLUMN_NAMES, 'tool_names'].map(() => '?').join(',')})`;
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlReads implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
-  private readonly reader: SqlReader = {
+  protected readonly reader: SqlReader = {
     dialect: SQLITE_DIALECT,
     all: async (sql, args) => this.stmt(sql).all(...args),
   };
 
   constructor(opts: SqliteStoreOptions) {
+    super();
     this.file = opts.file;
     if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
     try {
@@ -152,45 +142,15 @@ export class SqliteStore implements Store {
     return row ? rowToInteraction(row) : null;
   }
 
-  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-    return interactions.listInteractions(this.reader, filter, page);
-  }
 
-  matcher(filter: InteractionFilter): (record: Interaction) => boolean {
-    return interactionMatcher(filter);
-  }
 
-  getSession(id: string): Promise<SessionSummary | null> {
-    return interactions.getSession(this.reader, id);
-  }
 
-  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
-    return interactions.listSessions(this.reader, range, page);
-  }
 
-  activeSessions(since: number): Promise<number> {
-    return interactions.activeSessions(this.reader, since);
-  }
 
-  totals(range: TimeRange): Promise<Totals> {
-    return rollups.totals(this.reader, range);
-  }
 
-  timeseries(range: TimeRange, bucketMs: number): Promise<TimeBucket[]> {
-    return rollups.timeseries(this.reader, range, bucketMs);
-  }
 
-  intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]> {
-    return rollups.intentBreakdown(this.reader, range, limit);
-  }
 
-  toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]> {
-    return rollups.toolBreakdown(this.reader, range, limit);
-  }
 
-  errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
-    return rollups.errorBreakdown(this.reader, range, limit);
-  }
 
   async insertAlert(a: AlertRecord): Promise<void> {
     this.stmt(alerts.insertAlertSql(SQLITE_DIALECT)).run(...alerts.alertValues(a));
@@ -205,17 +165,8 @@ export class SqliteStore implements Store {
     return next;
   }
 
-  getAlert(id: string): Promise<AlertRecord | null> {
-    return alerts.getAlert(this.reader, id);
-  }
 
-  listAlerts(filter: AlertFilter, page: PageRequest): Promise<Page<AlertRecord>> {
-    return alerts.listAlerts(this.reader, filter, page);
-  }
 
-  countAlerts(filter: AlertFilter): Promise<number> {
-    return alerts.countAlerts(this.reader, filter);
-  }
 
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
     return this.db.transaction(() => {
