@@ -94,10 +94,18 @@ function truncate(text: string, max: number): string {
 
 type Stored<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
+/** Each field list's names, listed once: this runs for every record on the ingest path. */
+const namesOf = new WeakMap<object, readonly string[]>();
+function fieldNames(fields: object): readonly string[] {
+  let names = namesOf.get(fields);
+  if (!names) namesOf.set(fields, (names = Object.keys(fields)));
+  return names;
+}
+
 /** Every field of `fields`, optional ones left out as `null`: the stored form. */
 function nullsForAbsent<T extends object>(fields: object, o: T): Stored<T> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(fields)) out[k] = (o as Record<string, unknown>)[k] ?? null;
+  for (const k of fieldNames(fields)) out[k] = (o as Record<string, unknown>)[k] ?? null;
   return out as Stored<T>;
 }
 
@@ -140,14 +148,14 @@ export function validateCanonical(input: unknown, opts: ValidateOptions): Valida
       metadata = { ...metadata, client_timestamp: r.timestamp, clock_skew_ms: skewMs };
     }
   }
-  const record: Interaction = {
-    ...nullsForAbsent(interactionFields, r),
+  // Completed in place rather than spread into a new object: this runs for every record.
+  const record: Interaction = Object.assign(nullsForAbsent(interactionFields, r), {
     id: r.id ?? newId(opts.now),
     timestamp,
     receivedAt: opts.now,
     userInput: truncate(r.userInput, opts.userInputMaxLength),
     toolsUsed: (r.toolsUsed ?? []).map(toTool),
     metadata,
-  };
+  });
   return { ok: true, clockSkew, record };
 }
