@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../apps/api/dist/store/sqlite.js';
 import { PostgresStore } from '../../apps/api/dist/store/postgres.js';
+import { POSTGRES_SCHEMA_VERSION } from '../../apps/api/dist/store/postgres-schema.js';
 import { StoreError, type Store } from '../../apps/api/dist/store/types.js';
 import { Histogram } from '../../apps/api/dist/model/histogram.js';
 import type { Interaction, InteractionFilter } from '../../apps/api/dist/model/interaction.js';
@@ -538,13 +539,15 @@ describe.skipIf(pgError !== null)('PostgresStore specifics', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema],
     );
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['ai_monitor_schema_version', 'interactions', 'interaction_ids', 'sessions', 'rollup_minute', 'alerts']));
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['ai_monitor_schema_version', 'interactions', 'interaction_ids', 'sessions', 'rollup_minute', 'alerts', 'settings']));
     const day = Math.floor(T0 / DAY);
     const tomorrow = Math.floor(Date.now() / DAY) + 1;
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining([`interactions_d${day}`, `interactions_d${tomorrow}`]));
-    expect(await store.schemaVersion()).toBe(1);
-    const versions = await pgQuery(`SELECT version FROM "${schema}".ai_monitor_schema_version`);
-    expect(versions).toHaveLength(1);
+    // Every migration ran once, in order, up to this build's latest version.
+    expect(POSTGRES_SCHEMA_VERSION).toBeGreaterThan(1);
+    expect(await store.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION);
+    const versions = await pgQuery<{ version: number }>(`SELECT version FROM "${schema}".ai_monitor_schema_version ORDER BY 1`);
+    expect(versions.map((v) => v.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
   it('replicas writing concurrently to one schema store each id once and merge roll-ups', async () => {
