@@ -51,6 +51,9 @@ const COLUMNS: readonly Column[] = INTERACTION_COLUMNS;
 /** Column names in list order, for INSERT column lists. */
 export const INTERACTION_COLUMN_NAMES: readonly string[] = COLUMNS.map((c) => c.column);
 
+/** Fields the explorer filter compares by equality (`filter: true`). */
+export type FilterField = Extract<(typeof INTERACTION_COLUMNS)[number], { filter: true }>['field'];
+
 /** Columns the explorer filter compares by equality. */
 export const FILTER_COLUMNS: readonly Column[] = COLUMNS.filter((c) => c.filter === true);
 
