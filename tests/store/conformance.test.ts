@@ -30,6 +30,8 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
+  /** Turns the stored schema back into version 1's (before the settings table and `environment`), keeping the rows. */
+  toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
   cleanup(): Promise<void>;
@@ -55,6 +57,10 @@ const CASES: Case[] = [
         async bumpVersion() {
           store.db.pragma('user_version = 999');
         },
+        async toVersion1() {
+          store.db.exec('ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings');
+          store.db.pragma('user_version = 1');
+        },
         reopen() {
           const s = new SqliteStore({ file });
           opened.push(s);
@@ -78,6 +84,11 @@ const CASES: Case[] = [
         store,
         async bumpVersion() {
           await pgQuery(`INSERT INTO "${schema}".ai_monitor_schema_version (version) VALUES (999)`);
+        },
+        async toVersion1() {
+          await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
+          await pgQuery(`DROP TABLE "${schema}".settings`);
+          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {
           const s = new PostgresStore({ url: PG_URL, schema, poolSize: 4 });
@@ -132,6 +143,7 @@ function record(i: number, over: Partial<Interaction> = {}): Interaction {
     costUsd: i % 2 ? i * 0.25 : null,
     feedbackScore: i % 5 === 0 ? 0.5 : null,
     metadata: i % 2 ? { channel: 'web', tags: ['a', 'b'], depth: { n: i } } : null,
+    environment: [null, 'staging', 'production'][i % 3]!,
     ...over,
   };
 }
@@ -156,6 +168,7 @@ function matches(r: Interaction, f: InteractionFilter): boolean {
   if (f.success !== undefined && r.success !== f.success) return false;
   if (f.errorType !== undefined && r.errorType !== f.errorType) return false;
   if (f.assistant !== undefined && r.assistant !== f.assistant) return false;
+  if (f.environment !== undefined && r.environment !== f.environment) return false;
   if (f.search && !r.userInput.toLowerCase().includes(f.search.toLowerCase())) return false;
   return true;
 }
@@ -264,6 +277,9 @@ for (const c of CASES) {
         { success: false },
         { success: true, assistant: 'bot-a' },
         { errorType: 'Rate' },
+        { environment: 'staging' },
+        { environment: 'production', success: true },
+        { environment: 'Staging' },
         { search: 'WEATHER' },
         { search: 'question 1' },
         { search: 'no match' },
@@ -482,6 +498,19 @@ for (const c of CASES) {
       expect(await store.getAlert('new')).not.toBeNull();
       // A deleted id may be stored again (as on SQLite).
       expect(await store.insertInteractions([rows[0]!])).toEqual([true]);
+    });
+
+    it('upgrades a database of the previous version: every record kept, environment null on old rows', async () => {
+      const old = DATA.slice(0, 12).map((r) => ({ ...r, environment: null }));
+      await store.insertInteractions(old);
+      await h.toVersion1();
+      const upgraded = h.reopen();
+      await upgraded.migrate();
+      for (const r of old) expect(await upgraded.getInteraction(r.id)).toEqual(r);
+      expect((await upgraded.listInteractions({}, { first: 100 })).items).toHaveLength(old.length);
+      const fresh = record(30, { environment: 'staging' });
+      expect(await upgraded.insertInteractions([fresh])).toEqual([true]);
+      expect((await upgraded.listInteractions({ environment: 'staging' }, { first: 100 })).items.map((r) => r.id)).toEqual([fresh.id]);
     });
 
     it('migrates twice without change and refuses a newer schema', async () => {

@@ -33,6 +33,7 @@ class CanonicalFieldNamesTest(unittest.TestCase):
             timestamp="2026-02-17T14:30:00Z",
             assistant="a",
             version="1",
+            environment="staging",
             model="m",
             user_id="u",
             input_tokens=1,

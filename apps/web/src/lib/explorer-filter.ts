@@ -23,6 +23,7 @@ export const TEXT_FILTERS = [
   { key: 'intent', label: 'Intent', field: 'intent', suggest: 'intents' },
   { key: 'tool', label: 'Tool', field: 'tool', suggest: 'tools' },
   { key: 'error', label: 'Error type', field: 'errorType', suggest: 'errors' },
+  { key: 'environment', label: 'Environment', field: 'environment' },
   { key: 'session', label: 'Session', field: 'sessionId' },
   { key: 'q', label: 'Text in user input', field: 'search', search: true },
 ] as const satisfies readonly TextFilter[];

@@ -39,6 +39,7 @@ export const INTERACTION_COLUMNS = [
   { field: 'costUsd', column: 'cost_usd', kind: 'real' },
   { field: 'feedbackScore', column: 'feedback_score', kind: 'real' },
   { field: 'metadata', column: 'metadata', kind: 'json' },
+  { field: 'environment', column: 'environment', kind: 'text', filter: true, since: 3 },
 ] as const satisfies readonly Column[];
 
 // Compile-time check: every field of the record has a column.
