@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SqliteSettingsStore } from '../../apps/api/src/store/settings-sqlite.js';
+import { SQLITE_MIGRATIONS } from '../../apps/api/src/store/sqlite-schema.js';
+import { PostgresStore } from '../../apps/api/src/store/postgres.js';
 import { PostgresSettingsStore } from '../../apps/api/src/store/settings-postgres.js';
 import { gql, makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
 import { PG_URL, dropSchema, noteSkip, probePostgres, randomName } from '../helpers/services.js';
@@ -67,6 +69,8 @@ describe('settings stores', () => {
   it('SQLite: the first write is version 1, each write one more, values round-trip', async () => {
     const db = new Database(':memory:');
     cleanups.push(() => void db.close());
+    // The table comes with the store's migrations.
+    for (const m of SQLITE_MIGRATIONS) db.exec(m);
     const store = new SqliteSettingsStore(db);
     expect(await store.read('alerts')).toBeNull();
     expect((await store.write('alerts', { a: 1 })).version).toBe(1);
@@ -82,6 +86,10 @@ describe('settings stores', () => {
     await admin.query(`CREATE SCHEMA "${schema}"`);
     await admin.end();
     cleanups.push(() => dropSchema(schema));
+    // The table comes with the store's migrations.
+    const migrated = new PostgresStore({ url: PG_URL, schema });
+    await migrated.migrate();
+    await migrated.close();
     const [a, b] = [new PostgresSettingsStore({ url: PG_URL, schema }), new PostgresSettingsStore({ url: PG_URL, schema })];
     cleanups.push(() => a.close(), () => b.close());
     const heardA: string[] = [];

@@ -77,6 +77,64 @@ describe('subscriptions', () => {
     filtered.unsubscribe();
   });
 
+  it('environment: every ingest path stores it; interactions and interactionRecorded filter by it', async () => {
+    type Ev = { interactionRecorded: { intent: string; environment: string | null } };
+    const staging = collect<Ev>(
+      'subscription ($f: InteractionFilter) { interactionRecorded(filter: $f) { intent environment } }',
+      4,
+      { f: { environment: 'staging' } },
+    );
+    await waitForSubscription();
+    const env = (path: string, environment: string | null) => ({ session_id: 'env-s', intent: `env-${path}-${environment ?? 'none'}`, environment });
+    const seed = await SeedClient.connect(`${server.wsUrl}/`);
+    expect((await seed.request({ type: 'metrics', data: seedRecord(env('seed', 'staging')) })).type).toBe('ack');
+    expect((await seed.request({ type: 'metrics_batch', data: [seedRecord(env('seedbatch', 'production')), seedRecord(env('seedbatch', null))] })).accepted).toBe(2);
+    // Too long a label is refused by name, and the socket keeps serving.
+    const long = await seed.request({ type: 'metrics', data: seedRecord({ ...env('seed', null), environment: 'x'.repeat(201) }) });
+    expect(long.type).toBe('error');
+    expect(long.error).toMatch(/^environment: must be at most 200 characters/);
+    await seed.close();
+    const http = await fetch(`${server.url}/api/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [seedRecord(env('http', 'staging')), seedRecord(env('http', 'production'))] }),
+    });
+    expect(http.status).toBe(200);
+    const one = await gql<{ recordInteraction: { environment: string } }>(
+      server,
+      'mutation { recordInteraction(input: { sessionId: "env-s", userInput: "u", intent: "env-graphql-staging", responseTimeMs: 5, success: true, environment: "staging" }) { environment } }',
+    );
+    expect(one.data?.recordInteraction.environment).toBe('staging');
+    const many = await gql<{ recordInteractions: { acceptedCount: number } }>(
+      server,
+      'mutation ($in: [InteractionInput!]!) { recordInteractions(inputs: $in) { acceptedCount } }',
+      { in: [{ sessionId: 'env-s', userInput: 'u', intent: 'env-graphqlmany-staging', responseTimeMs: 5, success: true, environment: 'staging' }] },
+    );
+    expect(many.data?.recordInteractions.acceptedCount).toBe(1);
+    await staging.finished;
+    expect(staging.errors).toEqual([]);
+    const want = ['env-graphql-staging', 'env-graphqlmany-staging', 'env-http-staging', 'env-seed-staging'];
+    expect(staging.events.map((e) => e.interactionRecorded.intent).sort()).toEqual(want);
+    expect(staging.events.every((e) => e.interactionRecorded.environment === 'staging')).toBe(true);
+    staging.unsubscribe();
+
+    const list = async (filter: Record<string, unknown>): Promise<{ intent: string; environment: string | null }[]> => {
+      const r = await gql<{ interactions: { edges: { node: { intent: string; environment: string | null } }[] } }>(
+        server,
+        'query ($f: InteractionFilter) { interactions(filter: $f, first: 100) { edges { node { intent environment } } } }',
+        { f: filter },
+      );
+      expect(r.errors).toBeUndefined();
+      return r.data!.interactions.edges.map((e) => e.node);
+    };
+    expect((await list({ sessionId: 'env-s', environment: 'staging' })).map((n) => n.intent).sort()).toEqual(want);
+    expect((await list({ sessionId: 'env-s', environment: 'production' })).map((n) => n.intent).sort()).toEqual(['env-http-production', 'env-seedbatch-production']);
+    const all = await list({ sessionId: 'env-s' });
+    expect(all).toHaveLength(7);
+    expect(all.find((n) => n.intent === 'env-seedbatch-none')?.environment).toBeNull();
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   it('metricsUpdated pushes fresh metrics after an ingest', async () => {
     type M = { metricsUpdated: { count: number; errors: number } };
     // An earlier test's tick may still be pending: wait for the one that includes this batch.

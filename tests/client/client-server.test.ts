@@ -25,11 +25,12 @@ interface Node {
   userInput: string;
   success: boolean;
   errorType: string | null;
+  environment: string | null;
   responseTimeMs: number;
   toolsUsed: ToolNode[];
 }
 
-const NODE_FIELDS = 'id sessionId intent userInput success errorType responseTimeMs toolsUsed { tool params durationMs success error }';
+const NODE_FIELDS = 'id sessionId intent userInput success errorType environment responseTimeMs toolsUsed { tool params durationMs success error }';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -111,6 +112,7 @@ describe('TypeScript SDK against the real server', () => {
       responseTimeMs: 250,
       success: true,
       model: 'm-1',
+      environment: 'staging',
       metadata: { channel: 'web' },
     });
     const value = await c.track(
@@ -122,7 +124,7 @@ describe('TypeScript SDK against the real server', () => {
         await sleep(30);
         return 'answer';
       },
-      { sessionId: 'sess-1' },
+      { sessionId: 'sess-1', environment: 'production' },
     );
     expect(value).toBe('answer');
     class QuotaExceeded extends Error {}
@@ -153,11 +155,12 @@ describe('TypeScript SDK against the real server', () => {
     expect(nodes).toHaveLength(4);
     const by = (input: string) => nodes.find((n) => n.userInput === input)!;
 
-    expect(by('what is the weather')).toMatchObject({ sessionId: 'sess-1', intent: 'weather', success: true, errorType: null, responseTimeMs: 250 });
+    expect(by('what is the weather')).toMatchObject({ sessionId: 'sess-1', intent: 'weather', success: true, errorType: null, responseTimeMs: 250, environment: 'staging' });
     expect(by('what is the weather').toolsUsed).toEqual([{ tool: 'weather_api', params: { city: 'Paris' }, durationMs: 120, success: true, error: null }]);
 
     const tracked = by('search the docs');
-    expect(tracked).toMatchObject({ sessionId: 'sess-1', intent: 'search', success: true, errorType: null });
+    expect(tracked).toMatchObject({ sessionId: 'sess-1', intent: 'search', success: true, errorType: null, environment: 'production' });
+    expect(by('summarise').environment).toBeNull();
     expect(tracked.responseTimeMs).toBeGreaterThanOrEqual(25);
     expect(tracked.toolsUsed).toEqual([
       { tool: 'read', params: { path: 'x' }, durationMs: 7, success: true, error: null },

@@ -23,6 +23,7 @@ const full: Required<InteractionRecord> = {
   errorType: 'Timeout',
   assistant: 'a',
   version: '1',
+  environment: 'staging',
   model: 'm',
   userId: 'u',
   inputTokens: 1,

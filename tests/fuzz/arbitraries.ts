@@ -32,13 +32,14 @@ export const seedRecord: fc.Arbitrary<Record<string, unknown>> = fc.record(
     response_time_ms: fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e9, noNaN: true })),
     success: fc.boolean(),
     error_type: fc.option(fc.string({ maxLength: 30 })),
+    environment: fc.option(fc.string({ maxLength: 30 })),
     metadata: fc.option(fc.dictionary(fc.string({ unit: 'binary', maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 })),
     cost_usd: fc.double({ min: 0, max: 1e6, noNaN: true }),
   },
   { requiredKeys: ['session_id', 'user_input', 'intent', 'response_time_ms', 'success'] },
 );
 
-const FIELDS = ['id', 'session_id', 'timestamp', 'user_input', 'intent', 'tools_used', 'response_time_ms', 'success', 'error_type', 'metadata', 'input_tokens', 'feedback_score', '__proto__', 'constructor'];
+const FIELDS = ['id', 'session_id', 'timestamp', 'user_input', 'intent', 'tools_used', 'response_time_ms', 'success', 'error_type', 'environment', 'metadata', 'input_tokens', 'feedback_score', '__proto__', 'constructor'];
 
 /** A record with one field dropped, retyped, or added. */
 export const mutatedRecord: fc.Arbitrary<Record<string, unknown>> = fc

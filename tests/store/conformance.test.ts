@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../apps/api/dist/store/sqlite.js';
 import { PostgresStore } from '../../apps/api/dist/store/postgres.js';
+import { POSTGRES_SCHEMA_VERSION } from '../../apps/api/dist/store/postgres-schema.js';
 import { StoreError, type Store } from '../../apps/api/dist/store/types.js';
 import { Histogram } from '../../apps/api/dist/model/histogram.js';
 import type { Interaction, InteractionFilter } from '../../apps/api/dist/model/interaction.js';
@@ -29,6 +30,8 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
+  /** Turns the stored schema back into version 1's (before the settings table and `environment`), keeping the rows. */
+  toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
   cleanup(): Promise<void>;
@@ -54,6 +57,10 @@ const CASES: Case[] = [
         async bumpVersion() {
           store.db.pragma('user_version = 999');
         },
+        async toVersion1() {
+          store.db.exec('ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings');
+          store.db.pragma('user_version = 1');
+        },
         reopen() {
           const s = new SqliteStore({ file });
           opened.push(s);
@@ -77,6 +84,11 @@ const CASES: Case[] = [
         store,
         async bumpVersion() {
           await pgQuery(`INSERT INTO "${schema}".ai_monitor_schema_version (version) VALUES (999)`);
+        },
+        async toVersion1() {
+          await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
+          await pgQuery(`DROP TABLE "${schema}".settings`);
+          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {
           const s = new PostgresStore({ url: PG_URL, schema, poolSize: 4 });
@@ -131,6 +143,7 @@ function record(i: number, over: Partial<Interaction> = {}): Interaction {
     costUsd: i % 2 ? i * 0.25 : null,
     feedbackScore: i % 5 === 0 ? 0.5 : null,
     metadata: i % 2 ? { channel: 'web', tags: ['a', 'b'], depth: { n: i } } : null,
+    environment: [null, 'staging', 'production'][i % 3]!,
     ...over,
   };
 }
@@ -155,6 +168,7 @@ function matches(r: Interaction, f: InteractionFilter): boolean {
   if (f.success !== undefined && r.success !== f.success) return false;
   if (f.errorType !== undefined && r.errorType !== f.errorType) return false;
   if (f.assistant !== undefined && r.assistant !== f.assistant) return false;
+  if (f.environment !== undefined && r.environment !== f.environment) return false;
   if (f.search && !r.userInput.toLowerCase().includes(f.search.toLowerCase())) return false;
   return true;
 }
@@ -263,6 +277,9 @@ for (const c of CASES) {
         { success: false },
         { success: true, assistant: 'bot-a' },
         { errorType: 'Rate' },
+        { environment: 'staging' },
+        { environment: 'production', success: true },
+        { environment: 'Staging' },
         { search: 'WEATHER' },
         { search: 'question 1' },
         { search: 'no match' },
@@ -483,6 +500,19 @@ for (const c of CASES) {
       expect(await store.insertInteractions([rows[0]!])).toEqual([true]);
     });
 
+    it('upgrades a database of the previous version: every record kept, environment null on old rows', async () => {
+      const old = DATA.slice(0, 12).map((r) => ({ ...r, environment: null }));
+      await store.insertInteractions(old);
+      await h.toVersion1();
+      const upgraded = h.reopen();
+      await upgraded.migrate();
+      for (const r of old) expect(await upgraded.getInteraction(r.id)).toEqual(r);
+      expect((await upgraded.listInteractions({}, { first: 100 })).items).toHaveLength(old.length);
+      const fresh = record(30, { environment: 'staging' });
+      expect(await upgraded.insertInteractions([fresh])).toEqual([true]);
+      expect((await upgraded.listInteractions({ environment: 'staging' }, { first: 100 })).items.map((r) => r.id)).toEqual([fresh.id]);
+    });
+
     it('migrates twice without change and refuses a newer schema', async () => {
       await store.insertInteractions([record(1)]);
       await store.migrate();
@@ -538,13 +568,15 @@ describe.skipIf(pgError !== null)('PostgresStore specifics', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema],
     );
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['ai_monitor_schema_version', 'interactions', 'interaction_ids', 'sessions', 'rollup_minute', 'alerts']));
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['ai_monitor_schema_version', 'interactions', 'interaction_ids', 'sessions', 'rollup_minute', 'alerts', 'settings']));
     const day = Math.floor(T0 / DAY);
     const tomorrow = Math.floor(Date.now() / DAY) + 1;
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining([`interactions_d${day}`, `interactions_d${tomorrow}`]));
-    expect(await store.schemaVersion()).toBe(1);
-    const versions = await pgQuery(`SELECT version FROM "${schema}".ai_monitor_schema_version`);
-    expect(versions).toHaveLength(1);
+    // Every migration ran once, in order, up to this build's latest version.
+    expect(POSTGRES_SCHEMA_VERSION).toBeGreaterThan(1);
+    expect(await store.schemaVersion()).toBe(POSTGRES_SCHEMA_VERSION);
+    const versions = await pgQuery<{ version: number }>(`SELECT version FROM "${schema}".ai_monitor_schema_version ORDER BY 1`);
+    expect(versions.map((v) => v.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
   it('replicas writing concurrently to one schema store each id once and merge roll-ups', async () => {

@@ -49,6 +49,7 @@ const recordArb = fc.record({
   success: fc.boolean(),
   errorType: fc.option(fc.constantFrom(...ERRORS), { nil: null }),
   assistant: fc.option(fc.constantFrom(...ASSISTANTS), { nil: null }),
+  environment: fc.option(fc.constantFrom('staging', 'production', 'Staging'), { nil: null }),
 });
 
 /** Up to three fields set, so most filters select something. */
@@ -62,6 +63,7 @@ const filterArb: fc.Arbitrary<InteractionFilter> = fc
     success: fc.boolean(),
     errorType: fc.constantFrom(...ERRORS, 'unknown'),
     assistant: fc.constantFrom(...ASSISTANTS),
+    environment: fc.constantFrom('staging', 'production', 'Staging', 'dev'),
     search: text(2),
   })
   .chain((full) =>

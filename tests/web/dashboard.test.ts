@@ -55,7 +55,10 @@ describe('dashboard, live', () => {
 
   it('shows interactions from the seed socket and from GraphQL in tiles, charts, breakdowns and feed without a reload', async () => {
     const records = [0, 1, 2, 3, 4, 5].map((i) =>
-      seedRecord(i, i % 3 === 2 ? { success: false, error_type: 'timeout', user_input: `failing question ${i}` } : { user_input: `seed question ${i}` }),
+      seedRecord(i, {
+        environment: i % 2 ? 'staging' : 'production',
+        ...(i % 3 === 2 ? { success: false, error_type: 'timeout', user_input: `failing question ${i}` } : { user_input: `seed question ${i}` }),
+      }),
     );
     await sendSeed(server.wsUrl, records);
     await recordGraphql(server, {
@@ -142,6 +145,15 @@ describe('dashboard, live', () => {
     expect(await shared.page.getByLabel('Intent').inputValue()).toBe('calendar');
     expect(await shared.page.getByLabel('Result').inputValue()).toBe('false');
     await shared.context.close();
+
+    // The environment filter: the seed records alternate production / staging.
+    await page.goto(`${server.url}/interactions`);
+    await expect.poll(() => results.count(), POLL).toBe(8);
+    await page.getByLabel('Environment').fill('staging');
+    await page.getByLabel('Environment').press('Enter');
+    await expect.poll(() => page.url(), POLL).toContain('environment=staging');
+    await expect.poll(() => results.count(), POLL).toBe(3);
+    for (const row of await results.all()) expect(await row.textContent()).toMatch(/seed question [135]|failing question 5/);
 
     // Text search, then cursor pages over a larger set.
     await page.goto(`${server.url}/interactions?q=${encodeURIComponent('paris')}`);

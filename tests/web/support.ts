@@ -55,6 +55,7 @@ export interface SeedRecord {
   response_time_ms: number;
   success: boolean;
   error_type: string | null;
+  environment?: string | null;
 }
 
 /** Sends records on the seed socket (`{"type":"metrics",...}` each, or batches) and waits until all are acknowledged. */

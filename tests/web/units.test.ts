@@ -65,7 +65,7 @@ describe('explorer filter', () => {
   it('keeps every filter in the query string', () => {
     const f = { ...EMPTY_FILTER, range: '24h' as const, intent: 'weather', tool: 'search', success: 'false' as const, error: 'timeout', session: 's1', q: 'paris' };
     const params = filterToParams(f);
-    expect(params.toString()).toBe('range=24h&session=s1&intent=weather&tool=search&error=timeout&q=paris&success=false');
+    expect(params.toString()).toBe('range=24h&intent=weather&tool=search&error=timeout&session=s1&q=paris&success=false');
     expect(filterFromParams(params)).toEqual(f);
     expect(filterToParams(EMPTY_FILTER).toString()).toBe('');
   });

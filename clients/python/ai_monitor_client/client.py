@@ -35,6 +35,7 @@ log.addHandler(logging.NullHandler())
 OPTIONAL_FIELDS = (
     "assistant",
     "version",
+    "environment",
     "model",
     "user_id",
     "input_tokens",
@@ -44,7 +45,7 @@ OPTIONAL_FIELDS = (
     "metadata",
 )
 
-_LABEL_FIELDS = ("assistant", "version", "model")
+_LABEL_FIELDS = ("assistant", "version", "environment", "model")
 
 _live_clients = weakref.WeakSet()  # type: weakref.WeakSet
 _live_lock = threading.Lock()
@@ -186,6 +187,7 @@ class AIMonitorClient(object):
         version: Optional[str] = None,
         model: Optional[str] = None,
         user_id: Optional[str] = None,
+        environment: Optional[str] = None,
         max_buffer: int = 10000,
         batch_size: int = 500,
         max_batch_bytes: int = 512 * 1024,
@@ -208,7 +210,7 @@ class AIMonitorClient(object):
             ``AI_MONITOR_TOKEN``.
         :param session_id: default session id; the seed's ``YYYYmmdd_HHMMSS`` of the client's
             creation (local time) when not given.
-        :param assistant, version, model, user_id: defaults added to every record.
+        :param assistant, version, model, user_id, environment: defaults added to every record.
         :param max_buffer: records held in memory while undelivered; more are dropped and
             counted in ``dropped``.
         :param batch_size, max_batch_bytes: the most records / bytes in one request.
@@ -237,7 +239,7 @@ class AIMonitorClient(object):
         self.generate_ids = bool(generate_ids)
         self.defaults = {}  # type: Dict[str, Any]
         for key, value in (("assistant", assistant), ("version", version), ("model", model),
-                           ("user_id", user_id)):
+                           ("user_id", user_id), ("environment", environment)):
             if value is not None:
                 self.defaults[key] = _label(value) if key in _LABEL_FIELDS else value
         self.connected = False
@@ -304,8 +306,8 @@ class AIMonitorClient(object):
         """Record one interaction (the seed's signature; ``response_time`` in ms).
 
         Extra keyword arguments: ``session_id``, ``id``, ``timestamp`` and the optional record
-        fields (assistant, version, model, user_id, input_tokens, output_tokens, cost_usd,
-        feedback_score, metadata); any other keyword goes into ``metadata``. Returns the
+        fields (assistant, version, environment, model, user_id, input_tokens, output_tokens,
+        cost_usd, feedback_score, metadata); any other keyword goes into ``metadata``. Returns the
         record's id (None when the record was dropped, the client is disabled, or
         ``generate_ids`` is off and no id was given). Never blocks, never raises.
         """

@@ -33,6 +33,7 @@ class CanonicalFieldNamesTest(unittest.TestCase):
             timestamp="2026-02-17T14:30:00Z",
             assistant="a",
             version="1",
+            environment="staging",
             model="m",
             user_id="u",
             input_tokens=1,
@@ -46,6 +47,14 @@ class CanonicalFieldNamesTest(unittest.TestCase):
 
     def test_every_optional_keyword_is_a_canonical_field(self):
         self.assertEqual(sorted(set(OPTIONAL_FIELDS) - set(self.canonical["record"])), [])
+
+    def test_every_canonical_field_is_accepted(self):
+        # The seed's positional arguments and the keywords build_record handles itself; every
+        # other canonical field must be an optional keyword, so a new field is not silently
+        # moved into metadata.
+        handled = {"id", "session_id", "timestamp", "user_input", "intent", "tools_used",
+                   "response_time_ms", "success", "error_type"}
+        self.assertEqual(sorted(set(self.canonical["record"]) - handled - set(OPTIONAL_FIELDS)), [])
 
 
 if __name__ == "__main__":

@@ -47,6 +47,29 @@ class TrackerTest(SharedServerTestCase):
         self.assertEqual((tools[1]["durationMs"], tools[1]["success"], tools[1]["error"]),
                          (12, False, "no match"))
 
+    def test_environment_keyword_default_and_tracker(self):
+        session = unique("trk-env")
+        client = self.make_client(session_id=session, environment="staging")
+        tracker = Tracker(client=client)
+        by_keyword = client.log_interaction_sync("a", "chat", [], 5, True, environment="production")
+        by_default = client.log_interaction_sync("b", "chat", [], 5, True)
+        with tracker.track_interaction("c", "chat", environment="production") as t1:
+            pass
+        with tracker.track_interaction("d", "chat") as t2:
+            t2.set(environment="dev")
+        self.assertTrue(tracker.flush(10))
+        stored = {rid: self.server.interaction(rid, "id environment metadata")
+                  for rid in (by_keyword, by_default, t1.id, t2.id)}
+        self.assertEqual([stored[rid]["environment"] for rid in (by_keyword, by_default, t1.id, t2.id)],
+                         ["production", "staging", "production", "dev"])
+        # A record field, not metadata.
+        self.assertTrue(all(not (n["metadata"] or {}).get("environment") for n in stored.values()))
+        found = self.server.graphql(
+            'query { interactions(first: 10, filter: { sessionId: "%s", environment: "production" }) '
+            "{ edges { node { id } } } }" % session
+        )["interactions"]["edges"]
+        self.assertEqual(sorted(e["node"]["id"] for e in found), sorted([by_keyword, t1.id]))
+
     def test_sync_exception_is_recorded_and_reraised(self):
         session = unique("trk-exc")
         tracker, client = self.tracker(session)

@@ -1,4 +1,6 @@
 import type { InteractionWire, ToolUseWire } from '@ai-monitor/schema';
+// The canonical record's seed names, generated from the schema package (plain JSON: no zod at run time).
+import recordFields from '@ai-monitor/schema/record-fields.json' with { type: 'json' };
 import type { InteractionRecord, RecordDefaults, ToolUse } from './types.js';
 
 /** The server keeps at most this many characters of a tool's error; longer text would refuse the record. */
@@ -12,32 +14,32 @@ const MAX_LABEL = 200;
  * `timestamp` (Date / epoch milliseconds → ISO-8601) and tool `error` (Error → message) are
  * converted, and a tool's error text is cut to 2,000 characters (the server's limit). A
  * missing `timestamp` becomes `now`, so a record delivered late after an outage keeps the
- * time it happened. Fields left undefined are omitted.
+ * time it happened. Fields left undefined are omitted. Every other field is the record's value,
+ * or else the client's default for it; the field list is the canonical record's.
  */
 export function toWireRecord(record: InteractionRecord, defaults: RecordDefaults = {}, now: Date = new Date()): InteractionWire {
+  const own = record as Readonly<Record<string, unknown>>;
+  const fallback = defaults as Readonly<Record<string, unknown>>;
   const wire: Record<string, unknown> = {};
-  const put = (key: keyof InteractionWire, value: unknown): void => {
-    if (value !== undefined) wire[key] = value;
-  };
-  put('id', record.id);
-  put('session_id', record.sessionId ?? defaults.sessionId);
-  put('timestamp', toTimestamp(record.timestamp ?? now));
-  put('user_input', record.userInput);
-  put('intent', record.intent ?? defaults.intent);
-  put('tools_used', Array.isArray(record.toolsUsed) ? record.toolsUsed.map(toWireToolUse) : record.toolsUsed);
-  put('response_time_ms', record.responseTimeMs);
-  put('success', record.success);
-  put('error_type', record.errorType);
-  put('assistant', record.assistant ?? defaults.assistant);
-  put('version', record.version ?? defaults.version);
-  put('model', record.model ?? defaults.model);
-  put('user_id', record.userId ?? defaults.userId);
-  put('input_tokens', record.inputTokens);
-  put('output_tokens', record.outputTokens);
-  put('cost_usd', record.costUsd);
-  put('feedback_score', record.feedbackScore);
-  put('metadata', mergeMetadata(defaults.metadata, record.metadata));
+  for (const name of recordFields.record) {
+    const convert = CONVERTED[name];
+    const field = camelCase(name);
+    const value = convert ? convert(record, defaults, now) : (own[field] ?? fallback[field] ?? own[field]);
+    if (value !== undefined) wire[name] = value;
+  }
   return wire as unknown as InteractionWire;
+}
+
+/** The fields converted on the way out; the others are passed through. */
+const CONVERTED: Readonly<Record<string, (record: InteractionRecord, defaults: RecordDefaults, now: Date) => unknown>> = {
+  timestamp: (record, _defaults, now) => toTimestamp(record.timestamp ?? now),
+  tools_used: (record) => (Array.isArray(record.toolsUsed) ? record.toolsUsed.map(toWireToolUse) : record.toolsUsed),
+  metadata: (record, defaults) => mergeMetadata(defaults.metadata, record.metadata),
+};
+
+/** `session_id` → `sessionId`. */
+function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 export function toWireToolUse(use: ToolUse): ToolUseWire {

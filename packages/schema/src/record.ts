@@ -96,6 +96,10 @@ export const interactionFields = {
   errorType: spec(optText(MAX_LABEL), opt('String')),
   assistant: spec(optText(MAX_LABEL), opt('String')),
   version: spec(optText(MAX_LABEL), opt('String', { outputDescription: "The assistant's release." })),
+  environment: spec(
+    optText(MAX_LABEL),
+    opt('String', { outputDescription: 'Deployment environment, e.g. production or staging.', inputDescription: 'Deployment environment, e.g. production or staging.' }),
+  ),
   model: spec(optText(MAX_LABEL), opt('String')),
   userId: spec(optText(MAX_ID), opt('String')),
   inputTokens: spec(optCount, opt('Int')),

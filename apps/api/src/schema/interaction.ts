@@ -2,12 +2,13 @@
 import { Repeater } from 'graphql-yoga';
 import { interactionFields, serverFields, toolUseFields, type GraphQLMapping, type FieldSpec } from '@ai-monitor/schema';
 import { builder } from './builder.js';
-import type { Interaction, InteractionFilter, ToolUse } from '../model/interaction.js';
+import type { EqualityFilter, Interaction, InteractionFilter, ToolUse } from '../model/interaction.js';
 import { graphqlAdapter } from '../ingest/adapters/index.js';
 import { BatchTooLargeError, type IngestOutcome } from '../ingest/service.js';
 import type { Context } from './context.js';
 import { resolvePage } from './pagination.js';
 import { userInputError } from './errors.js';
+import { FILTER_COLUMNS } from '../store/core/columns.js';
 
 // The record's GraphQL types are generated from the canonical record's field tables.
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -150,30 +151,28 @@ export const InteractionFilterInput = builder.inputType('InteractionFilter', {
   fields: (t) => ({
     from: t.field({ type: 'DateTime', required: false }),
     to: t.field({ type: 'DateTime', required: false }),
-    sessionId: t.string({ required: false }),
-    intent: t.string({ required: false }),
+    // The equality filters derive from the column list: one per column marked `filter`.
+    ...Object.fromEntries(
+      FILTER_COLUMNS.map((c) => [c.field, c.kind === 'bool' ? t.boolean({ required: false }) : t.string({ required: false })]),
+    ),
     tool: t.string({ required: false, description: 'Interactions that called this tool.' }),
-    success: t.boolean({ required: false }),
-    errorType: t.string({ required: false }),
-    assistant: t.string({ required: false }),
     search: t.string({ required: false, description: 'Case-insensitive text in user input.' }),
   }),
 });
 
-type FilterArg = { [K in keyof InteractionFilter]?: unknown } | null | undefined;
+type FilterArg = Readonly<Record<string, unknown>> | null | undefined;
 
 export function toFilter(f: FilterArg): InteractionFilter {
   if (!f) return {};
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const equality = Object.fromEntries(
+    FILTER_COLUMNS.map((c) => [c.field, c.kind === 'bool' ? (typeof f[c.field] === 'boolean' ? f[c.field] : undefined) : str(f[c.field])]),
+  ) as EqualityFilter;
   return {
+    ...equality,
     from: f.from instanceof Date ? f.from.getTime() : undefined,
     to: f.to instanceof Date ? f.to.getTime() : undefined,
-    sessionId: str(f.sessionId),
-    intent: str(f.intent),
     tool: str(f.tool),
-    success: typeof f.success === 'boolean' ? f.success : undefined,
-    errorType: str(f.errorType),
-    assistant: str(f.assistant),
     search: str(f.search),
   };
 }

@@ -1,3 +1,5 @@
+import { withAddedColumns, type ColumnKind } from './core/columns.js';
+
 /**
  * PostgreSQL schema, versioned in `ai_monitor_schema_version` (one row per applied version).
  * Every object lives in the configured schema; `{s}` is replaced by its quoted name.
@@ -14,7 +16,7 @@
  * - Keys compare with the "C" collation (byte order), as SQLite's BINARY does, so ordering,
  *   ties and cursors match the embedded store whatever the database's default collation.
  */
-export const POSTGRES_MIGRATIONS: readonly string[] = [
+const HAND_WRITTEN: readonly string[] = [
   // v1
   `
   CREATE SEQUENCE {s}.interactions_seq;
@@ -105,7 +107,28 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alerts_raised_at ON {s}.alerts (raised_at);
   `,
+  // v2: the settings table (schemas of v1 may have it already, created on first use).
+  `
+  CREATE TABLE IF NOT EXISTS {s}.settings (
+    key text PRIMARY KEY,
+    value text NOT NULL,
+    version bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  `,
 ];
+
+const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };
+
+/**
+ * The hand-written migrations plus the columns added since (`since` in the column list).
+ * Filtered text compares with the "C" collation, as the v1 filter columns do. Adding a column
+ * to the partitioned table adds it to every partition.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = withAddedColumns(
+  HAND_WRITTEN,
+  (c) => `ALTER TABLE {s}.interactions ADD COLUMN ${c.column} ${POSTGRES_TYPES[c.kind]}${c.kind === 'text' && c.filter ? ' COLLATE "C"' : ''};`,
+);
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 

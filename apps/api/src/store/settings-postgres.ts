@@ -3,6 +3,7 @@
  * version and sends `NOTIFY ai_monitor_settings` in the same statement (delivered on
  * commit); each replica LISTENs on a connection of its own and re-reads on a notification.
  * A lost listener connection reconnects; callers also re-read now and then as a safety net.
+ * The `settings` table is created by the store's migrations (postgres-schema.ts).
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +36,6 @@ export class PostgresSettingsStore implements SettingsStore {
   private readonly watchers = new Set<(key: string) => void>();
   private listener: pg.Client | null = null;
   private reconnect: NodeJS.Timeout | null = null;
-  private ready: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly opts: PostgresSettingsOptions) {
@@ -45,14 +45,12 @@ export class PostgresSettingsStore implements SettingsStore {
   }
 
   async read(key: string): Promise<StoredSetting | null> {
-    await this.ensureTable();
     const res = await this.pool.query<{ value: string; version: string }>(`SELECT value, version FROM ${this.s}.settings WHERE key = $1`, [key]);
     const row = res.rows[0];
     return row ? { value: parse(key, row.value), version: Number(row.version) } : null;
   }
 
   async write(key: string, value: unknown): Promise<StoredSetting> {
-    await this.ensureTable();
     const notice: Notice = { schema: this.opts.schema, key, writer: this.writer };
     const res = await this.pool.query<{ version: string }>(
       `WITH up AS (
@@ -78,29 +76,6 @@ export class PostgresSettingsStore implements SettingsStore {
     this.listener = null;
     await listener?.end().catch(() => undefined);
     await this.pool.end();
-  }
-
-  private ensureTable(): Promise<void> {
-    // Replicas starting together may both create it: the advisory lock lets one at a time.
-    this.ready ??= (async () => {
-      const c = await this.pool.connect();
-      try {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.opts.schema}:settings`]);
-        await c.query(`CREATE TABLE IF NOT EXISTS ${this.s}.settings (
-          key text PRIMARY KEY, value text NOT NULL, version bigint NOT NULL, updated_at bigint NOT NULL)`);
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    })().catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
   }
 
   private async listen(): Promise<void> {

@@ -1,28 +1,21 @@
-/** The settings concern on the embedded SQLite database (one node: nobody else writes). */
+/**
+ * The settings concern on the embedded SQLite database (one node: nobody else writes). The
+ * `settings` table is created by the store's migrations (sqlite-schema.ts).
+ */
 import type Database from 'better-sqlite3';
 import { parseStoredSetting as parse, type SettingsStore, type StoredSetting } from './settings.js';
 
-const TABLE = `CREATE TABLE IF NOT EXISTS settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-)`;
-
 export class SqliteSettingsStore implements SettingsStore {
   readonly shared = false;
-  private ready = false;
 
   constructor(private readonly db: Database.Database) {}
 
   async read(key: string): Promise<StoredSetting | null> {
-    this.ensureTable();
     const row = this.db.prepare('SELECT value, version FROM settings WHERE key = ?').get(key) as { value: string; version: number } | undefined;
     return row ? { value: parse(key, row.value), version: row.version } : null;
   }
 
   async write(key: string, value: unknown): Promise<StoredSetting> {
-    this.ensureTable();
     const row = this.db
       .prepare(
         `INSERT INTO settings (key, value, version, updated_at) VALUES (?, ?, 1, ?)
@@ -39,10 +32,4 @@ export class SqliteSettingsStore implements SettingsStore {
 
   /** The database belongs to the SQLite store, which closes it. */
   async close(): Promise<void> {}
-
-  private ensureTable(): void {
-    if (this.ready) return;
-    this.db.exec(TABLE);
-    this.ready = true;
-  }
 }

@@ -1,8 +1,10 @@
+import { withAddedColumns, type ColumnKind } from './core/columns.js';
+
 /**
  * SQLite schema, versioned with `PRAGMA user_version`. Each migration runs once, in order,
  * inside a transaction; a database from a newer version is refused, never altered.
  */
-export const SQLITE_MIGRATIONS: readonly string[] = [
+const HAND_WRITTEN: readonly string[] = [
   // v1
   `
   CREATE TABLE interactions (
@@ -84,6 +86,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alerts_raised_at ON alerts (raised_at);
   `,
+  // v2: the settings table (databases of v1 may have it already, created on first use).
+  `
+  CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
+
+const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };
+
+/** The hand-written migrations plus the columns added since (`since` in the column list). */
+export const SQLITE_MIGRATIONS: readonly string[] = withAddedColumns(
+  HAND_WRITTEN,
+  (c) => `ALTER TABLE interactions ADD COLUMN ${c.column} ${SQLITE_TYPES[c.kind]};`,
+);
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -7,33 +7,47 @@ import { presetOf, type PresetId } from './time-range';
 
 export type ExplorerRange = 'all' | PresetId | 'custom';
 
-export interface ExplorerFilter {
+/** One text field of the filter form: its URL key, label, the GraphQL filter field it sets, and its suggestions. */
+export interface TextFilter {
+  key: string;
+  label: string;
+  /** A string-valued field of the GraphQL filter. */
+  field: Exclude<keyof InteractionFilter, 'from' | 'to' | 'success'>;
+  suggest?: 'intents' | 'tools' | 'errors';
+  /** The free-text search field (wider, a search box). */
+  search?: boolean;
+}
+
+/** The explorer's text filters, in form order; the form, the URL and the GraphQL filter derive from this list. */
+export const TEXT_FILTERS = [
+  { key: 'intent', label: 'Intent', field: 'intent', suggest: 'intents' },
+  { key: 'tool', label: 'Tool', field: 'tool', suggest: 'tools' },
+  { key: 'error', label: 'Error type', field: 'errorType', suggest: 'errors' },
+  { key: 'environment', label: 'Environment', field: 'environment' },
+  { key: 'session', label: 'Session', field: 'sessionId' },
+  { key: 'q', label: 'Text in user input', field: 'search', search: true },
+] as const satisfies readonly TextFilter[];
+
+type TextKey = (typeof TEXT_FILTERS)[number]['key'];
+
+export type ExplorerFilter = {
   range: ExplorerRange;
   /** Epoch ms, for a custom range. */
   from: number | null;
   to: number | null;
-  session: string;
-  intent: string;
-  tool: string;
   /** '' any, 'true' succeeded, 'false' failed. */
   success: '' | 'true' | 'false';
-  error: string;
-  q: string;
-}
+} & Record<TextKey, string>;
 
 export const EMPTY_FILTER: ExplorerFilter = {
   range: 'all',
   from: null,
   to: null,
-  session: '',
-  intent: '',
-  tool: '',
   success: '',
-  error: '',
-  q: '',
+  ...(Object.fromEntries(TEXT_FILTERS.map((t) => [t.key, ''])) as Record<TextKey, string>),
 };
 
-const TEXT_KEYS = ['session', 'intent', 'tool', 'error', 'q'] as const;
+const TEXT_KEYS: readonly TextKey[] = TEXT_FILTERS.map((t) => t.key);
 
 function time(value: string | null): number | null {
   const t = Date.parse(value ?? '');
@@ -78,11 +92,7 @@ export function filterToGraphQL(f: ExplorerFilter, now: number): InteractionFilt
     const preset = presetOf(f.range);
     if (preset) out.from = new Date(now - preset.ms).toISOString();
   }
-  if (f.session) out.sessionId = f.session;
-  if (f.intent) out.intent = f.intent;
-  if (f.tool) out.tool = f.tool;
-  if (f.error) out.errorType = f.error;
-  if (f.q) out.search = f.q;
+  for (const t of TEXT_FILTERS) if (f[t.key]) out[t.field] = f[t.key];
   if (f.success) out.success = f.success === 'true';
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * The interaction's columns, listed once: camelCase field, snake_case column and kind. INSERT
  * column lists, parameter encoding, row mapping and equality filters all derive from this
- * list, so a new scalar field is one line here plus one migration per store.
+ * list, so a new scalar field is one line here: a column with `since` is added by that
+ * schema version's migration (see `withAddedColumns`).
  */
 import type { Interaction } from '../../model/interaction.js';
 import type { Dialect, Row } from './sql.js';
@@ -14,6 +15,8 @@ export interface Column {
   readonly kind: ColumnKind;
   /** The explorer filter narrows by equality on this field (filter key = field name). */
   readonly filter?: boolean;
+  /** Schema version that added the column (nullable, by `ALTER TABLE … ADD COLUMN`); absent: in the v1 table. */
+  readonly since?: number;
 }
 
 export const INTERACTION_COLUMNS = [
@@ -36,6 +39,7 @@ export const INTERACTION_COLUMNS = [
   { field: 'costUsd', column: 'cost_usd', kind: 'real' },
   { field: 'feedbackScore', column: 'feedback_score', kind: 'real' },
   { field: 'metadata', column: 'metadata', kind: 'json' },
+  { field: 'environment', column: 'environment', kind: 'text', filter: true, since: 3 },
 ] as const satisfies readonly Column[];
 
 // Compile-time check: every field of the record has a column.
@@ -48,8 +52,23 @@ const COLUMNS: readonly Column[] = INTERACTION_COLUMNS;
 /** Column names in list order, for INSERT column lists. */
 export const INTERACTION_COLUMN_NAMES: readonly string[] = COLUMNS.map((c) => c.column);
 
+/** Fields the explorer filter compares by equality (`filter: true`). */
+export type FilterField = Extract<(typeof INTERACTION_COLUMNS)[number], { filter: true }>['field'];
+
 /** Columns the explorer filter compares by equality. */
 export const FILTER_COLUMNS: readonly Column[] = COLUMNS.filter((c) => c.filter === true);
+
+/**
+ * The migrations with each added column's `ALTER TABLE … ADD COLUMN` appended to the version
+ * named by its `since`; a `since` beyond the hand-written list is a version of its own.
+ */
+export function withAddedColumns(migrations: readonly string[], addColumn: (c: Column) => string): string[] {
+  const added = COLUMNS.filter((c) => c.since !== undefined && c.since > 1);
+  const last = Math.max(migrations.length, ...added.map((c) => c.since!));
+  return Array.from({ length: last }, (_, i) =>
+    [migrations[i] ?? '', ...added.filter((c) => c.since === i + 1).map(addColumn)].join('\n'),
+  );
+}
 
 /** Text fields, which PostgreSQL cleans before storing. */
 export const TEXT_FIELDS: readonly (keyof Interaction)[] = COLUMNS.filter((c) => c.kind === 'text').map((c) => c.field);

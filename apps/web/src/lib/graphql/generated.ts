@@ -31,6 +31,7 @@ export type AlertStatus =
 
 export type InteractionFilter = {
   assistant?: string | null | undefined;
+  environment?: string | null | undefined;
   errorType?: string | null | undefined;
   from?: string | null | undefined;
   intent?: string | null | undefined;
