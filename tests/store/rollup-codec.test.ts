@@ -11,6 +11,7 @@ import { SqliteStore } from '../../apps/api/dist/store/sqlite.js';
 import { bucketMinutes, minuteBounds, sumMinutes } from '../../apps/api/dist/store/core/rollups.js';
 import { BUCKETS, Histogram, bucketOf, decodeHistogramInto, encodeHistogram } from '../../apps/api/dist/model/histogram.js';
 import type { Interaction } from '../../apps/api/dist/model/interaction.js';
+import { storedInteraction } from '../helpers/records.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 10, 12, 0, 0);
@@ -24,28 +25,7 @@ afterEach(() => {
 });
 
 function rec(over: Partial<Interaction>): Interaction {
-  return {
-    id: 'r',
-    sessionId: 's1',
-    timestamp: T0,
-    receivedAt: T0,
-    userInput: 'q',
-    intent: 'search',
-    toolsUsed: [],
-    responseTimeMs: 100,
-    success: true,
-    errorType: null,
-    assistant: null,
-    version: null,
-    model: null,
-    userId: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
-    feedbackScore: null,
-    metadata: null,
-    ...over,
-  };
+  return storedInteraction({ id: 'r', timestamp: T0, receivedAt: T0, userInput: 'q', intent: 'search', ...over });
 }
 
 /** The fixed-size encoding earlier SQLite databases hold: one u32 per bucket. */

@@ -7,32 +7,12 @@ import fc from 'fast-check';
 import type { Interaction, ToolUse } from '../../apps/api/src/model/interaction.js';
 import { BatchRollup } from '../../apps/api/src/store/rollup.js';
 import { decodeCursor, encodeCursor, toPage } from '../../apps/api/src/store/core/sql.js';
+import { storedInteraction } from '../helpers/records.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 function rec(over: Partial<Interaction> = {}): Interaction {
-  return {
-    id: 'id',
-    sessionId: 's1',
-    timestamp: T0,
-    receivedAt: T0,
-    userInput: '',
-    intent: 'greet',
-    toolsUsed: [],
-    responseTimeMs: 100,
-    success: true,
-    errorType: null,
-    assistant: null,
-    version: null,
-    model: null,
-    userId: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
-    feedbackScore: null,
-    metadata: null,
-    ...over,
-  };
+  return storedInteraction({ timestamp: T0, receivedAt: T0, ...over });
 }
 
 const tool = (name: string, over: Partial<ToolUse> = {}): ToolUse => ({ tool: name, params: {}, durationMs: null, success: null, error: null, ...over });
