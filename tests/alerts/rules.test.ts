@@ -9,6 +9,7 @@ import { gql, makeDataDir, startServer, type RunningServer } from '../helpers/ap
 import { SeedClient } from '../helpers/seed-client.js';
 import {
   ALERT_FIELDS,
+  QUIET,
   Subscription,
   listAlerts,
   postInteractions,
@@ -21,19 +22,6 @@ import {
   writeAlertConfig,
   type AlertView,
 } from './support.js';
-
-/** Settings under which no rule fires unless a test lowers its threshold. */
-const QUIET = {
-  error_rate_threshold: 100,
-  response_time_threshold: 86_400_000,
-  consecutive_errors_threshold: 100_000,
-  alert_cooldown_minutes: 10,
-  enabled: true,
-  webhook_url: null,
-  email_notifications: false,
-  window_minutes: 5,
-  min_sample_size: 20,
-};
 
 /** Long enough for the engine to have evaluated (it runs after every commit and every second). */
 const SETTLE_MS = 1500;

@@ -32,6 +32,19 @@ export interface AlertView {
 }
 
 /** Writes `alert_config.json` into a data directory before the server starts. */
+/** alert_config.json settings under which no rule fires unless a test lowers its threshold. */
+export const QUIET = {
+  error_rate_threshold: 100,
+  response_time_threshold: 86_400_000,
+  consecutive_errors_threshold: 100_000,
+  alert_cooldown_minutes: 10,
+  enabled: true,
+  webhook_url: null,
+  email_notifications: false,
+  window_minutes: 5,
+  min_sample_size: 20,
+};
+
 export function writeAlertConfig(dataDir: string, settings: Record<string, unknown> | string): void {
   writeFileSync(join(dataDir, 'alert_config.json'), typeof settings === 'string' ? settings : JSON.stringify(settings, null, 2));
 }

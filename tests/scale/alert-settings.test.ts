@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gql, type RunningServer } from '../helpers/server.js';
 import { noteSkip, pgQuery, probePostgres, probeRedis } from '../helpers/services.js';
-import { listAlerts, postInteractions, records, updateAlertConfig, writeAlertConfig } from '../alerts/support.js';
+import { QUIET, listAlerts, postInteractions, records, updateAlertConfig, writeAlertConfig } from '../alerts/support.js';
 import { startCluster, waitUntil, type Cluster } from './support.js';
 
 const pgError = await probePostgres();
@@ -21,18 +21,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** Settings under which no rule fires. */
-const QUIET = {
-  error_rate_threshold: 100,
-  response_time_threshold: 86_400_000,
-  consecutive_errors_threshold: 100_000,
-  alert_cooldown_minutes: 10,
-  enabled: true,
-  webhook_url: null,
-  email_notifications: false,
-  window_minutes: 5,
-  min_sample_size: 20,
-};
 
 async function cluster(n: number): Promise<Cluster> {
   const c = await startCluster(n, { prepare: (dir) => writeAlertConfig(dir, QUIET) });
