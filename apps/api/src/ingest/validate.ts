@@ -4,7 +4,8 @@
  * names a bad field in the caller's naming.
  */
 import type { z } from 'zod';
-import { interactionFields, interactionInputSchema, toolUseFields, toolUseSchema } from '@ai-monitor/schema';
+import { interactionFields, interactionInputSchema, serverFields, toolUseFields, toolUseSchema } from '@ai-monitor/schema';
+import { compileNullsInPlace } from '../model/field-access.js';
 import type { Interaction, ToolUse } from '../model/interaction.js';
 import { fieldPath, type Naming } from './fields.js';
 import { newId } from './ids.js';
@@ -92,25 +93,17 @@ function truncate(text: string, max: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-type Stored<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
-
-/** Each field list's names, listed once: this runs for every record on the ingest path. */
-const namesOf = new WeakMap<object, readonly string[]>();
-function fieldNames(fields: object): readonly string[] {
-  let names = namesOf.get(fields);
-  if (!names) namesOf.set(fields, (names = Object.keys(fields)));
-  return names;
-}
-
-/** Every field of `fields`, optional ones left out as `null`: the stored form. */
-function nullsForAbsent<T extends object>(fields: object, o: T): Stored<T> {
-  const out: Record<string, unknown> = {};
-  for (const k of fieldNames(fields)) out[k] = (o as Record<string, unknown>)[k] ?? null;
-  return out as Stored<T>;
-}
+/**
+ * The validated record completed in place into the stored form, optional fields absent as
+ * `null` (the validator's output is already a fresh object; a copy per record showed in GC).
+ */
+const storedTool = compileNullsInPlace<ToolUse>(Object.keys(toolUseFields));
+const storedInteraction = compileNullsInPlace<Interaction>([...Object.keys(interactionFields), ...Object.keys(serverFields)]);
 
 function toTool(t: z.output<typeof toolUseSchema>): ToolUse {
-  return { ...nullsForAbsent(toolUseFields, t), params: t.params ?? {} };
+  const tool = storedTool(t);
+  tool.params = t.params ?? {};
+  return tool;
 }
 
 /**
@@ -148,14 +141,12 @@ export function validateCanonical(input: unknown, opts: ValidateOptions): Valida
       metadata = { ...metadata, client_timestamp: r.timestamp, clock_skew_ms: skewMs };
     }
   }
-  // Completed in place rather than spread into a new object: this runs for every record.
-  const record: Interaction = Object.assign(nullsForAbsent(interactionFields, r), {
-    id: r.id ?? newId(opts.now),
-    timestamp,
-    receivedAt: opts.now,
-    userInput: truncate(r.userInput, opts.userInputMaxLength),
-    toolsUsed: (r.toolsUsed ?? []).map(toTool),
-    metadata,
-  });
+  const record = storedInteraction(r);
+  record.id = r.id ?? newId(opts.now);
+  record.timestamp = timestamp;
+  record.receivedAt = opts.now;
+  record.userInput = truncate(r.userInput, opts.userInputMaxLength);
+  record.toolsUsed = r.toolsUsed ? r.toolsUsed.map(toTool) : [];
+  record.metadata = metadata;
   return { ok: true, clockSkew, record };
 }

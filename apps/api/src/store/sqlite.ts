@@ -106,7 +106,9 @@ export class SqliteStore extends SqlReads implements Store {
       const insert = this.stmt(INSERT_SQL);
       const rollup = new BatchRollup();
       const stored = batch.map((r) => {
-        const info = insert.run(...interactionValues(r, SQLITE_DIALECT), toolNames(r));
+        const values = interactionValues(r, SQLITE_DIALECT);
+        values.push(toolNames(r));
+        const info = insert.run(values);
         if (info.changes === 0) return false;
         rollup.add(r);
         return true;

@@ -1,5 +1,5 @@
 /** The seed's snake_case record (seed socket and HTTP batch) → the canonical camelCase record. */
 import { RECORD_FIELDS, TOOL_FIELDS } from '@ai-monitor/schema';
-import { renameRecord } from './rename.js';
+import { recordRenamer } from './rename.js';
 
-export const snakeToCanonical = (input: unknown): unknown => renameRecord(input, RECORD_FIELDS, TOOL_FIELDS);
+export const snakeToCanonical = recordRenamer(RECORD_FIELDS, TOOL_FIELDS);

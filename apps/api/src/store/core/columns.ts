@@ -6,6 +6,7 @@
  */
 import type { Interaction } from '../../model/interaction.js';
 import type { Dialect, Row } from './sql.js';
+import { compileValuesReader } from '../../model/field-access.js';
 
 export type ColumnKind = 'text' | 'int' | 'real' | 'bool' | 'json';
 
@@ -88,9 +89,43 @@ export function encodeValue(c: Column, value: unknown, d: Dialect): unknown {
   }
 }
 
+/** One column's value → its query parameter, for one dialect (null stays null). */
+type Encoder = (value: unknown) => unknown;
+
+function encoderFor(c: Column, d: Dialect): Encoder | null {
+  switch (c.kind) {
+    case 'bool':
+      return (v) => (v == null ? null : d.bool(v as boolean));
+    case 'json':
+      return (v) => (v == null ? null : JSON.stringify(v));
+    case 'text':
+      return (v) => (v == null ? null : d.text(v as string));
+    default:
+      return null;
+  }
+}
+
+/** Per dialect, built once: which columns need encoding, and how. */
+const encoders = new WeakMap<Dialect, readonly [number, Encoder][]>();
+function encodersOf(d: Dialect): readonly [number, Encoder][] {
+  let list = encoders.get(d);
+  if (!list) {
+    list = COLUMNS.flatMap((c, i) => {
+      const encode = encoderFor(c, d);
+      return encode ? [[i, encode] as [number, Encoder]] : [];
+    });
+    encoders.set(d, list);
+  }
+  return list;
+}
+
+const readColumns = compileValuesReader<Interaction>(COLUMNS.map((c) => c.field));
+
 /** The record's values in column order. */
 export function interactionValues(r: Interaction, d: Dialect): unknown[] {
-  return COLUMNS.map((c) => encodeValue(c, r[c.field], d));
+  const values = readColumns(r);
+  for (const [i, encode] of encodersOf(d)) values[i] = encode(values[i]);
+  return values;
 }
 
 function decodeValue(kind: ColumnKind, value: unknown): unknown {
