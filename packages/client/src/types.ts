@@ -30,7 +30,7 @@ export type InteractionRecord = Omit<InteractionInput, 'id' | 'sessionId' | 'tim
 
 /** Fields applied to every record that does not set them itself. */
 export type RecordDefaults = Partial<
-  Pick<InteractionRecord, 'sessionId' | 'intent' | 'assistant' | 'version' | 'model' | 'userId' | 'metadata'>
+  Pick<InteractionRecord, 'sessionId' | 'intent' | 'assistant' | 'version' | 'environment' | 'model' | 'userId' | 'metadata'>
 >;
 
 /** What went wrong, passed to `onError`. The SDK never throws; it reports here instead. */

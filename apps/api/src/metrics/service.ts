@@ -53,7 +53,25 @@ function summarise(t: Totals, spanMs: number): Omit<MetricsSnapshot, 'activeSess
 const rate = (errors: number, n: number): number => (n === 0 ? 0 : (100 * errors) / n);
 
 export class MetricsService {
+  /** The snapshots of the latest tick by window, shared by every subscriber asking for that window. */
+  private tickSnapshots: { tick: number; byWindow: Map<string, Promise<MetricsSnapshot>> } = { tick: Number.NaN, byWindow: new Map() };
+
   constructor(private readonly store: Store) {}
+
+  /**
+   * The snapshot for a live-metrics tick: computed once per (tick, window) however many
+   * subscribers ask. `windowKey` names the window as the subscriber asked for it; `range`
+   * computes it on the first ask.
+   */
+  snapshotForTick(tick: number, windowKey: string, range: () => TimeRange): Promise<MetricsSnapshot> {
+    if (this.tickSnapshots.tick !== tick) this.tickSnapshots = { tick, byWindow: new Map() };
+    let snap = this.tickSnapshots.byWindow.get(windowKey);
+    if (!snap) {
+      snap = this.snapshot(range());
+      this.tickSnapshots.byWindow.set(windowKey, snap);
+    }
+    return snap;
+  }
 
   async snapshot(range: TimeRange): Promise<MetricsSnapshot> {
     const [totals, activeSessions] = await Promise.all([this.store.totals(range), this.store.activeSessions(range.from)]);

@@ -2,8 +2,6 @@
 import { builder } from './builder.js';
 import type { ErrorTypeStat, IntentStat, MetricsSnapshot, TimeseriesPoint, ToolStat } from '../metrics/service.js';
 import { toBucket, toRange, windowArgs } from './range.js';
-import type { Context } from './context.js';
-import type { RangeArgs } from '../metrics/window.js';
 import { userInputError } from './errors.js';
 
 const DEFAULT_WINDOW = '5m';
@@ -85,24 +83,6 @@ function limitOf(limit: number | null | undefined): number {
   return n;
 }
 
-/** One snapshot per (tick, range), shared by every subscriber asking for the same window. */
-const tickCache = new WeakMap<Context['services'], { tick: number; byWindow: Map<string, Promise<MetricsSnapshot>> }>();
-
-function snapshotForTick(ctx: Context, tick: number, args: RangeArgs): Promise<MetricsSnapshot> {
-  let entry = tickCache.get(ctx.services);
-  if (!entry || entry.tick !== tick) {
-    entry = { tick, byWindow: new Map() };
-    tickCache.set(ctx.services, entry);
-  }
-  const key = `${args.window ?? ''}|${args.from?.getTime() ?? ''}|${args.to?.getTime() ?? ''}`;
-  let snap = entry.byWindow.get(key);
-  if (!snap) {
-    snap = ctx.services.metrics.snapshot(toRange(args, DEFAULT_WINDOW));
-    entry.byWindow.set(key, snap);
-  }
-  return snap;
-}
-
 builder.queryFields((t) => ({
   metrics: t.field({
     type: MetricsRef,
@@ -141,6 +121,9 @@ builder.subscriptionFields((t) => ({
     description: 'Metrics over the window, pushed at most a few times per second while traffic arrives (from any replica).',
     args: windowArgs(DEFAULT_WINDOW),
     subscribe: (_root, _args, ctx) => ctx.services.local.subscribe('metricsTick'),
-    resolve: (tick: number, args, ctx) => snapshotForTick(ctx, tick, args),
+    resolve: (tick: number, args, ctx) =>
+      ctx.services.metrics.snapshotForTick(tick, `${args.window ?? ''}|${args.from?.getTime() ?? ''}|${args.to?.getTime() ?? ''}`, () =>
+        toRange(args, DEFAULT_WINDOW),
+      ),
   }),
 }));

@@ -88,7 +88,7 @@ export const InteractionQuery = gql<{ interaction: InteractionFull | null }, { i
     interaction(id: $id) {
       id sessionId timestamp receivedAt userInput intent responseTimeMs success errorType
       toolsUsed { tool params durationMs success error }
-      assistant version model userId inputTokens outputTokens costUsd feedbackScore metadata
+      assistant version environment model userId inputTokens outputTokens costUsd feedbackScore metadata
     }
   }
 `);

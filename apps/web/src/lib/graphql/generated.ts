@@ -107,7 +107,7 @@ export type InteractionQueryVariables = Exact<{
 }>;
 
 
-export type InteractionQuery = { interaction: { id: string | null, sessionId: string | null, timestamp: string | null, receivedAt: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, version: string | null, model: string | null, userId: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, feedbackScore: number | null, metadata: Record<string, unknown> | null, toolsUsed: Array<{ tool: string | null, params: Record<string, unknown> | null, durationMs: number | null, success: boolean | null, error: string | null }> | null } | null };
+export type InteractionQuery = { interaction: { id: string | null, sessionId: string | null, timestamp: string | null, receivedAt: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, version: string | null, environment: string | null, model: string | null, userId: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, feedbackScore: number | null, metadata: Record<string, unknown> | null, toolsUsed: Array<{ tool: string | null, params: Record<string, unknown> | null, durationMs: number | null, success: boolean | null, error: string | null }> | null } | null };
 
 export type InteractionRecordedSubscriptionVariables = Exact<{
   filter?: InteractionFilter | null | undefined;

@@ -33,6 +33,7 @@ export type InteractionFull = Sure<
   | 'receivedAt'
   | 'assistant'
   | 'version'
+  | 'environment'
   | 'model'
   | 'userId'
   | 'inputTokens'
