@@ -1,0 +1,159 @@
+/**
+ * The model price table: the prices of `@pydantic/genai-prices` (a maintained list covering
+ * OpenAI, Anthropic, Google, DeepSeek, Mistral, Moonshot, xAI and more, with date-bounded and
+ * time-of-day prices and long-context tiers) extended and overridden by the user's price file.
+ *
+ * A model name is looked up, first match wins:
+ *   1. the user file, the name exactly as sent;
+ *   2. the user file, the normalised name (see normalize.ts; the first entry listed wins);
+ *   3. the package, the name as sent (its own matching: case-insensitive, its model patterns,
+ *      dates written `20240806` or `2024-08-06`);
+ *   4. the package, the normalised name.
+ * The resolution of each distinct name is cached; prices are evaluated per record, at the
+ * record's timestamp, for the input and output tokens only.
+ */
+import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from '@pydantic/genai-prices';
+import { normalizeModelName } from './normalize.js';
+import type { UserPrice } from './user-file.js';
+
+/** Where a model's price comes from. */
+export type PriceSource =
+  | { kind: 'user'; name: string; inputPerMillion: number; outputPerMillion: number }
+  | { kind: 'package'; provider: Provider; model: ModelInfo };
+
+export interface ComputedCost {
+  costUsd: number;
+  /** The price entry used, e.g. `openai/gpt-4o` (package) or `model_prices.json/qwen-max` (user file). */
+  priceId: string;
+}
+
+/** Distinct names whose resolution is remembered; beyond it the cache starts over (bounded memory). */
+const CACHE_LIMIT = 10_000;
+
+interface TieredPrice {
+  base: number;
+  tiers: { start: number; price: number }[];
+}
+
+export class PriceTable {
+  private readonly exact = new Map<string, UserPrice>();
+  private readonly normalized = new Map<string, UserPrice>();
+  private readonly cache = new Map<string, PriceSource | null>();
+
+  constructor(
+    userPrices: readonly UserPrice[] = [],
+    /** Names the user file in price ids. */
+    private readonly userLabel = 'model_prices.json',
+  ) {
+    for (const p of userPrices) {
+      this.exact.set(p.name, p);
+      const key = normalizeModelName(p.name);
+      if (!this.normalized.has(key)) this.normalized.set(key, p);
+    }
+  }
+
+  /** The price source of a model name, or null when the model is not priced. */
+  resolve(model: string): PriceSource | null {
+    const cached = this.cache.get(model);
+    if (cached !== undefined) return cached;
+    const found = this.lookup(model);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(model, found);
+    return found;
+  }
+
+  isPriced(model: string): boolean {
+    return this.resolve(model) !== null;
+  }
+
+  /**
+   * The cost of one call, or null when the model is not priced. Missing token counts count 0;
+   * `at` (epoch ms) picks the price in force then.
+   */
+  cost(model: string, inputTokens: number, outputTokens: number, at: number): ComputedCost | null {
+    const source = this.resolve(model);
+    if (!source) return null;
+    if (source.kind === 'user') {
+      return {
+        costUsd: (inputTokens * source.inputPerMillion + outputTokens * source.outputPerMillion) / 1e6,
+        priceId: `${this.userLabel}/${source.name}`,
+      };
+    }
+    const price = activePrice(source.model, at);
+    return {
+      costUsd: tokenPrice(price.input_mtok, inputTokens, inputTokens) + tokenPrice(price.output_mtok, outputTokens, inputTokens) + requestPrice(price),
+      priceId: `${source.provider.id}/${source.model.id}`,
+    };
+  }
+
+  private lookup(model: string): PriceSource | null {
+    const user = this.exact.get(model) ?? this.normalized.get(normalizeModelName(model));
+    if (user) return { kind: 'user', name: user.name, inputPerMillion: user.inputPerMillion, outputPerMillion: user.outputPerMillion };
+    return packageLookup(model) ?? packageLookup(normalizeModelName(model));
+  }
+}
+
+function packageLookup(name: string): PriceSource | null {
+  if (name.trim().length === 0) return null;
+  try {
+    const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, name);
+    return found ? { kind: 'package', provider: found.provider, model: found.model } : null;
+  } catch {
+    // The package refuses some entries it cannot price from input/output tokens alone: unpriced.
+    return null;
+  }
+}
+
+/** The model's price at `at`: the last entry whose start date or time-of-day window holds, as the package picks it. */
+function activePrice(model: ModelInfo, at: number): ModelPrice {
+  if (!Array.isArray(model.prices)) return model.prices;
+  const date = new Date(at);
+  for (let i = model.prices.length - 1; i >= 0; i--) {
+    const entry = model.prices[i]!;
+    const c = entry.constraint;
+    if (c === undefined) return entry.prices;
+    if (c.type === 'start_date') {
+      if (date >= new Date(c.start_date)) return entry.prices;
+    } else if (c.type === 'time_of_date') {
+      const s = secondsOfDay(date);
+      const start = timeOfDay(c.start_time);
+      const end = timeOfDay(c.end_time);
+      if (end < start ? s >= start || s < end : s >= start && s < end) return entry.prices;
+    }
+  }
+  return model.prices[0]!.prices;
+}
+
+function secondsOfDay(d: Date): number {
+  return d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds() + d.getUTCMilliseconds() / 1000;
+}
+
+/** `hh:mm:ss(.fff)(Z|±hh:mm)` → seconds after midnight UTC. */
+function timeOfDay(text: string): number {
+  const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  if (!m) return 0;
+  const offset = m[4] === 'Z' ? 0 : (m[5] === '+' ? 1 : -1) * (Number(m[6]) * 3600 + Number(m[7]) * 60);
+  return (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) - offset + 86_400) % 86_400;
+}
+
+/** USD for `tokens` at a per-million price; a tiered price takes the tier the call's input tokens reach, as the package does. */
+function tokenPrice(price: ModelPrice[string], tokens: number, inputTokens: number): number {
+  if (price === undefined || tokens <= 0) return 0;
+  if (typeof price === 'number') return (price * tokens) / 1e6;
+  const tiered = price as TieredPrice;
+  let perMillion = tiered.base;
+  let reached = -1;
+  for (const t of tiered.tiers) {
+    if (inputTokens > t.start && t.start > reached) {
+      perMillion = t.price;
+      reached = t.start;
+    }
+  }
+  return (perMillion * tokens) / 1e6;
+}
+
+/** A per-request price (`requests_kilo`: USD per thousand requests). */
+function requestPrice(price: ModelPrice): number {
+  const perKilo = price.requests_kilo;
+  return typeof perKilo === 'number' ? perKilo / 1000 : 0;
+}
