@@ -380,6 +380,8 @@ for (const c of CASES) {
         inputTokens: sum(DATA.map((r) => r.inputTokens ?? 0)),
         outputTokens: sum(DATA.map((r) => r.outputTokens ?? 0)),
         costUsd: sum(DATA.map((r) => r.costUsd ?? 0)),
+        costed: DATA.filter((r) => r.costUsd !== null).length,
+        unpriced: DATA.filter((r) => r.model !== null && r.costUsd === null).length,
       });
       expect([...t.histogram.counts]).toEqual([...ref.counts]);
       expect(t.histogram.quantile(0.95)).toBe(ref.quantile(0.95));
