@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
-import { assertDashboardBuilt, launchBrowser, openPage, screenshot, seedRecord, sendSeed } from './support.js';
+import { SCREENSHOTS, assertDashboardBuilt, launchBrowser, openPage, screenshot, seedRecord, sendSeed } from './support.js';
 
 const POLL = { timeout: 20_000, interval: 200 };
 
@@ -74,6 +74,7 @@ describe('tokens and cost on the overview', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await section.scrollIntoViewIfNeeded();
     await screenshot(page, 'cost-overview-390');
+    await section.screenshot({ path: join(SCREENSHOTS, 'cost-overview-390-section.png') });
     expect(errors).toEqual([]);
     await context.close();
   });
