@@ -71,7 +71,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   }
   lines.push('', `alert settings: valid — ${alerts.file}${alerts.exists ? '' : " (does not exist yet; the server creates it with the seed's defaults)"}`);
   for (const [key, value] of Object.entries(shownAlerts)) lines.push(`  ${pad(key, 30)} ${show(value)}`);
-  lines.push('', `model prices: valid — ${config.modelPricesFile}${existsSync(config.modelPricesFile) ? ` (${prices} models)` : ' (does not exist; the packaged price table alone)'}`);
+  lines.push('', `model prices: valid — ${config.modelPricesFile}${existsSync(config.modelPricesFile) ? ` (${prices} ${prices === 1 ? 'model' : 'models'})` : ' (does not exist; the packaged price table alone)'}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;
 }

@@ -12,7 +12,9 @@
  * The resolution of each distinct name is cached; prices are evaluated per record, at the
  * record's timestamp, for the input and output tokens only.
  */
-import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from '@pydantic/genai-prices';
+import { createRequire } from 'node:module';
+import type * as GenaiPrices from '@pydantic/genai-prices';
+import type { ModelInfo, ModelPrice, Provider } from '@pydantic/genai-prices';
 import { normalizeModelName } from './normalize.js';
 import type { UserPrice } from './user-file.js';
 
@@ -93,10 +95,18 @@ export class PriceTable {
   }
 }
 
+const requireCjs = createRequire(import.meta.url);
+let genai: typeof GenaiPrices | null = null;
+
+/** Loaded on the first look-up (synchronously, its CommonJS build): about 18 MB of RSS that a server whose records name no model never pays. */
+function genaiPrices(): typeof GenaiPrices {
+  return (genai ??= requireCjs('@pydantic/genai-prices') as typeof GenaiPrices);
+}
+
 function packageLookup(name: string): PriceSource | null {
   if (name.trim().length === 0) return null;
   try {
-    const found = calcPrice({ input_tokens: 0, output_tokens: 0 }, name);
+    const found = genaiPrices().calcPrice({ input_tokens: 0, output_tokens: 0 }, name);
     return found ? { kind: 'package', provider: found.provider, model: found.model } : null;
   } catch {
     // The package refuses some entries it cannot price from input/output tokens alone: unpriced.
