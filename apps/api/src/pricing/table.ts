@@ -114,28 +114,45 @@ function packageLookup(name: string): PriceSource | null {
   }
 }
 
-/** The model's price at `at`: the last entry whose start date or time-of-day window holds, as the package picks it. */
-function activePrice(model: ModelInfo, at: number): ModelPrice {
-  if (!Array.isArray(model.prices)) return model.prices;
-  const date = new Date(at);
-  for (let i = model.prices.length - 1; i >= 0; i--) {
-    const entry = model.prices[i]!;
-    const c = entry.constraint;
-    if (c === undefined) return entry.prices;
-    if (c.type === 'start_date') {
-      if (date >= new Date(c.start_date)) return entry.prices;
-    } else if (c.type === 'time_of_date') {
-      const s = secondsOfDay(date);
-      const start = timeOfDay(c.start_time);
-      const end = timeOfDay(c.end_time);
-      if (end < start ? s >= start || s < end : s >= start && s < end) return entry.prices;
-    }
+/** A model's prices with their constraints parsed once: a start instant, or a daily window in seconds (UTC). */
+type Schedule = { prices: ModelPrice; startMs?: number; window?: [number, number] }[];
+const schedules = new WeakMap<ModelInfo, Schedule>();
+
+function scheduleOf(model: ModelInfo): Schedule {
+  let s = schedules.get(model);
+  if (!s) {
+    const list = Array.isArray(model.prices) ? model.prices : [{ prices: model.prices }];
+    s = list.map((entry) => {
+      const c = 'constraint' in entry ? entry.constraint : undefined;
+      if (c?.type === 'start_date') return { prices: entry.prices, startMs: Date.parse(c.start_date) };
+      if (c?.type === 'time_of_date') return { prices: entry.prices, window: [timeOfDay(c.start_time), timeOfDay(c.end_time)] as [number, number] };
+      return { prices: entry.prices };
+    });
+    schedules.set(model, s);
   }
-  return model.prices[0]!.prices;
+  return s;
 }
 
-function secondsOfDay(d: Date): number {
-  return d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds() + d.getUTCMilliseconds() / 1000;
+/** The model's price at `at`: the last entry whose start date or time-of-day window holds, as the package picks it. */
+function activePrice(model: ModelInfo, at: number): ModelPrice {
+  const schedule = scheduleOf(model);
+  if (schedule.length === 1 && schedule[0]!.startMs === undefined && schedule[0]!.window === undefined) return schedule[0]!.prices;
+  for (let i = schedule.length - 1; i >= 0; i--) {
+    const entry = schedule[i]!;
+    if (entry.startMs !== undefined) {
+      if (at >= entry.startMs) return entry.prices;
+    } else if (entry.window !== undefined) {
+      const s = secondsOfDay(at);
+      const [start, end] = entry.window;
+      if (end < start ? s >= start || s < end : s >= start && s < end) return entry.prices;
+    } else return entry.prices;
+  }
+  return schedule[0]!.prices;
+}
+
+/** Seconds after midnight UTC. */
+function secondsOfDay(at: number): number {
+  return (((at % 86_400_000) + 86_400_000) % 86_400_000) / 1000;
 }
 
 /** `hh:mm:ss(.fff)(Z|±hh:mm)` → seconds after midnight UTC. */
