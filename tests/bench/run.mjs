@@ -17,7 +17,7 @@ import { runFlood } from './flood.mjs';
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
 const n = (x) => Math.max(1, Math.round(x * SCALE));
-/** BENCH_ONLY=seed,graphql,fanout,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
+/** BENCH_ONLY=seed,cost,graphql,fanout,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
 const PARTS = process.env.BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : '');
 const ONLY = PARTS ? new Set(PARTS.split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
@@ -53,11 +53,19 @@ function connectSeed(url) {
 }
 
 /** Seed socket, one connection, `perMessage` records per message, `window` messages in flight. */
-async function seedIngest(server, total, perMessage, window) {
+/** Models of the cost part: priced by the package (two spellings), and one without a price. */
+const COST_MODELS = ['gpt-4o', 'openai/gpt-4o-mini-2024-07-18', 'claude-3-5-sonnet-20241022', 'my-local-llama'];
+
+/** A bench record naming a model with token counts and no cost: the server computes it from the price table. */
+function makeModelRecord(i) {
+  return { ...makeRecord(i), model: COST_MODELS[i % COST_MODELS.length], input_tokens: 200 + (i % 900), output_tokens: 50 + (i % 400) };
+}
+
+async function seedIngest(server, total, perMessage, window, recordOf = makeRecord) {
   const ws = await connectSeed(server.wsUrl);
   const messages = [];
   for (let i = 0; i < total; i += perMessage) {
-    const data = Array.from({ length: Math.min(perMessage, total - i) }, (_, k) => makeRecord(i + k));
+    const data = Array.from({ length: Math.min(perMessage, total - i) }, (_, k) => recordOf(i + k));
     messages.push(JSON.stringify(perMessage === 1 ? { type: 'metrics', data: data[0] } : { type: 'metrics_batch', data }));
   }
   let sent = 0;
@@ -229,7 +237,7 @@ async function main() {
   log(`scale ${SCALE}, large database ${fmt(STORED_ROWS)} rows`);
 
   // The baseline is only compared with the ingest figures.
-  const rawRate = want('seed') || want('graphql') ? rawBaseline(n(200_000)) : NaN;
+  const rawRate = want('seed') || want('graphql') || want('cost') ? rawBaseline(n(200_000)) : NaN;
   const baseline = `raw better-sqlite3 ${fmt(rawRate)}/s`;
   const ratio = (rate) => `${baseline} (×${(rate / rawRate).toFixed(2)})`;
 
@@ -242,6 +250,11 @@ async function main() {
     log('seed socket, one message per interaction');
     const seedSingle = await seedIngest(server, n(100_000), 1, 2000);
     rows.push(row('seed WebSocket, one message per interaction', seedSingle, 'interactions/s', 20_000, 'higher', ratio(seedSingle)));
+  }
+  if (want('cost')) {
+    log('seed socket, batches, records with a model and tokens (cost computed at ingest)');
+    const costBatch = await seedIngest(server, n(300_000), 500, 4, makeModelRecord);
+    rows.push(row('seed WebSocket, batches of 500, with model and tokens (cost computed)', costBatch, 'interactions/s', 50_000, 'higher', ratio(costBatch)));
   }
   if (want('graphql')) {
     log('GraphQL recordInteractions');

@@ -106,6 +106,21 @@ describe('ai-monitor config check', () => {
     expect(r.stderr).toMatch(/alert_config\.json: not valid JSON/);
   });
 
+  it('validates model_prices.json: counts its models, or exits 2 naming the bad entry', async () => {
+    const good = dir('prices-ok');
+    writeFileSync(join(good, 'model_prices.json'), JSON.stringify({ models: { 'qwen-max': { input_per_million: 1.6, output_per_million: 6.4 } } }));
+    let r = await cli(['config', 'check', '--data-dir', good]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/model prices: valid — .*model_prices\.json \(1 model\)/);
+    r = await cli(['config', 'check', '--data-dir', dir('prices-none')]);
+    expect(r.stdout).toMatch(/model prices: valid — .*model_prices\.json \(does not exist; the packaged price table alone\)/);
+    const bad = dir('prices-bad');
+    writeFileSync(join(bad, 'model_prices.json'), JSON.stringify({ models: { 'glm-4.5': { input_per_million: 'cheap', output_per_million: 1 } } }));
+    r = await cli(['config', 'check', '--data-dir', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/model_prices\.json: models\."glm-4\.5"\.input_per_million: expected a number of USD per million tokens, got string "cheap"/);
+  });
+
   it('refuses unknown options and subcommands with exit 2', async () => {
     let r = await cli(['config', 'check', '--strict']);
     expect(r.code).toBe(2);

@@ -30,7 +30,7 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
-  /** Turns the stored schema back into version 1's (before the settings table and `environment`), keeping the rows. */
+  /** Turns the stored schema back into version 1's (before the settings table, `environment` and the cost roll-ups), keeping the rows. */
   toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
@@ -58,7 +58,10 @@ const CASES: Case[] = [
           store.db.pragma('user_version = 999');
         },
         async toVersion1() {
-          store.db.exec('ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings');
+          store.db.exec(
+            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; ' +
+              'ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced',
+          );
           store.db.pragma('user_version = 1');
         },
         reopen() {
@@ -88,6 +91,8 @@ const CASES: Case[] = [
         async toVersion1() {
           await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
           await pgQuery(`DROP TABLE "${schema}".settings`);
+          await pgQuery(`DROP TABLE "${schema}".rollup_model`);
+          await pgQuery(`ALTER TABLE "${schema}".rollup_minute DROP COLUMN costed, DROP COLUMN unpriced`);
           await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {
@@ -375,6 +380,8 @@ for (const c of CASES) {
         inputTokens: sum(DATA.map((r) => r.inputTokens ?? 0)),
         outputTokens: sum(DATA.map((r) => r.outputTokens ?? 0)),
         costUsd: sum(DATA.map((r) => r.costUsd ?? 0)),
+        costed: DATA.filter((r) => r.costUsd !== null).length,
+        unpriced: DATA.filter((r) => r.model !== null && r.costUsd === null).length,
       });
       expect([...t.histogram.counts]).toEqual([...ref.counts]);
       expect(t.histogram.quantile(0.95)).toBe(ref.quantile(0.95));

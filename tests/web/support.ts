@@ -56,6 +56,10 @@ export interface SeedRecord {
   success: boolean;
   error_type: string | null;
   environment?: string | null;
+  model?: string | null;
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cost_usd?: number | null;
 }
 
 /** Sends records on the seed socket (`{"type":"metrics",...}` each, or batches) and waits until all are acknowledged. */

@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -19,6 +20,8 @@ import { createStore } from './store/create.js';
 import { BatchWriter } from './store/writer.js';
 import { RetentionJob } from './store/retention.js';
 import { IngestService } from './ingest/service.js';
+import { PriceTable } from './pricing/table.js';
+import { loadUserPrices } from './pricing/user-file.js';
 import { ClockSkewTracker } from './ingest/clock-skew.js';
 import { MetricsService } from './metrics/service.js';
 import { LiveMetrics } from './metrics/live.js';
@@ -69,6 +72,8 @@ interface Core {
 async function openCore(config: Config, logger: Logger, backpressure: Backpressure): Promise<Core> {
   // A bad alert_config.json stops the start before anything is opened.
   const alertSettings = AlertConfigFileStore.load(config.alertConfigFile);
+  // So does a bad model price file.
+  const prices = new PriceTable(loadUserPrices(config.modelPricesFile, config.modelPricesFileSet), basename(config.modelPricesFile));
   const store = await createStore(config, logger);
   await store.migrate();
   // Replicas share events and alert decisions through Redis when configured (driver loaded on demand).
@@ -86,6 +91,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
       clockSkewToleranceMs: config.clockSkewToleranceMs,
     },
     clockSkew,
+    prices,
   );
   const cluster = createClusterPubSub(redis?.eventTarget);
   const local = createLocalPubSub();
@@ -105,7 +111,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     store,
     ingest,
     clockSkew,
-    metrics: new MetricsService(store),
+    metrics: new MetricsService(store, prices),
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,

@@ -3,6 +3,7 @@
  * config file, defaults) and the alert settings file, and prints the effective values with
  * secrets masked. Exit 0 when valid, 2 with the offending field when not.
  */
+import { PriceFileError, loadUserPrices } from '../pricing/user-file.js';
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_ALERT_CONFIG } from '@ai-monitor/schema';
@@ -42,7 +43,7 @@ type Origin = 'flag' | 'env' | 'file' | 'default' | 'derived';
  * Settings computed from others when not given: the files from dataDir, GraphiQL from NODE_ENV,
  * the zone of naive timestamps from the server's own zone.
  */
-const DERIVED = new Set(['dbFile', 'alertConfigFile', 'graphiql', 'introspection', 'production', 'naiveTimezone']);
+const DERIVED = new Set(['dbFile', 'alertConfigFile', 'modelPricesFile', 'modelPricesFileSet', 'graphiql', 'introspection', 'production', 'naiveTimezone']);
 
 interface AlertReport {
   file: string;
@@ -54,6 +55,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   const config = loadConfig({ flags: { dataDir: flags.dataDir, config: flags.config } });
   const origins = originsOf(flags);
   const alerts = loadAlerts(config.alertConfigFile);
+  const prices = loadPrices(config.modelPricesFile, config.modelPricesFileSet);
   const shownConfig = maskConfig(config);
   const shownAlerts = maskAlerts(alerts.settings);
   if (flags.json) {
@@ -69,6 +71,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   }
   lines.push('', `alert settings: valid — ${alerts.file}${alerts.exists ? '' : " (does not exist yet; the server creates it with the seed's defaults)"}`);
   for (const [key, value] of Object.entries(shownAlerts)) lines.push(`  ${pad(key, 30)} ${show(value)}`);
+  lines.push('', `model prices: valid — ${config.modelPricesFile}${existsSync(config.modelPricesFile) ? ` (${prices} ${prices === 1 ? 'model' : 'models'})` : ' (does not exist; the packaged price table alone)'}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;
 }
@@ -82,6 +85,16 @@ function originsOf(flags: CheckFlags): Record<string, Origin> {
   if (flags.dataDir !== undefined) origins.dataDir = 'flag';
   for (const key of [...Object.keys(configSchema.shape), 'production']) origins[key] ??= DERIVED.has(key) ? 'derived' : 'default';
   return origins;
+}
+
+/** Validates the user's model price file; returns how many models it prices. */
+function loadPrices(file: string, required: boolean): number {
+  try {
+    return loadUserPrices(file, required).length;
+  } catch (err) {
+    if (err instanceof PriceFileError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** Reads the alert settings without creating the file (the server does that at start). */

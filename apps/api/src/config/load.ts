@@ -27,6 +27,8 @@ export const configSchema = z.object({
   dbFile: z.string().min(1).optional(),
   /** Alert rules file; defaults to `<dataDir>/alert_config.json`. */
   alertConfigFile: z.string().min(1).optional(),
+  /** Model prices extending and overriding the packaged table; defaults to `<dataDir>/model_prices.json` (optional there). */
+  modelPricesFile: z.string().min(1).optional(),
   retentionDays: z.coerce.number().positive('must be more than 0').max(36500).default(30),
   /** How often retention runs, in minutes. */
   retentionIntervalMinutes: z.coerce.number().positive().default(60),
@@ -112,10 +114,13 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
-export interface Config extends Omit<Parsed, 'dbFile' | 'alertConfigFile' | 'graphiql' | 'introspection' | 'naiveTimezone'> {
+export interface Config extends Omit<Parsed, 'dbFile' | 'alertConfigFile' | 'modelPricesFile' | 'graphiql' | 'introspection' | 'naiveTimezone'> {
   naiveTimezone: string;
   dbFile: string;
   alertConfigFile: string;
+  modelPricesFile: string;
+  /** The price file's path was set (then it must exist); the default path may be absent. */
+  modelPricesFileSet: boolean;
   graphiql: boolean;
   introspection: boolean;
   production: boolean;
@@ -128,6 +133,7 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_DATA_DIR: 'dataDir',
   AI_MONITOR_DB_FILE: 'dbFile',
   AI_MONITOR_ALERT_CONFIG: 'alertConfigFile',
+  AI_MONITOR_MODEL_PRICES: 'modelPricesFile',
   AI_MONITOR_RETENTION_DAYS: 'retentionDays',
   AI_MONITOR_USER_INPUT_MAX_LENGTH: 'userInputMaxLength',
   AI_MONITOR_STORAGE: 'storage',
@@ -262,6 +268,8 @@ function finalise(c: Parsed, env: NodeJS.ProcessEnv): Config {
     ...c,
     dbFile: c.dbFile ?? join(c.dataDir, 'realtime_monitoring.db'),
     alertConfigFile: c.alertConfigFile ?? join(c.dataDir, 'alert_config.json'),
+    modelPricesFile: c.modelPricesFile ?? join(c.dataDir, 'model_prices.json'),
+    modelPricesFileSet: c.modelPricesFile !== undefined,
     graphiql: c.graphiql ?? !production,
     introspection: c.introspection ?? !production,
     naiveTimezone: c.naiveTimezone ?? localTimeZone(),

@@ -8,6 +8,8 @@ import type { Interaction } from '../model/interaction.js';
 import { validateCanonical, type ClockSkew } from './validate.js';
 import type { ClockSkewTracker } from './clock-skew.js';
 import type { IngestAdapter, Transport } from './adapters/index.js';
+import type { PriceTable } from '../pricing/table.js';
+import { applyComputedCost } from '../pricing/enrich.js';
 
 export type { IngestAdapter, Transport } from './adapters/index.js';
 
@@ -44,6 +46,8 @@ export class IngestService {
     private readonly writer: BatchWriter,
     private readonly opts: IngestOptions,
     private readonly skew: ClockSkewTracker,
+    /** Computes the cost of records that give a model and tokens but no cost (pricing/enrich.ts). */
+    private readonly prices: PriceTable | null = null,
   ) {}
 
   /**
@@ -62,9 +66,11 @@ export class IngestService {
     const { userInputMaxLength, naiveTimezone, clockSkewToleranceMs } = this.opts;
     const options = { userInputMaxLength, naming, now, naiveTimezone, clockSkewToleranceMs };
     const skewed: { skew: ClockSkew; assistant: string | null }[] = [];
+    const prices = this.prices;
     inputs.forEach((input, index) => {
       const result = validateCanonical(adapter.toCanonical(input), options);
       if (!result.ok) return void rejected.push({ index, error: result.error });
+      if (prices) applyComputedCost(result.record, prices);
       valid.push({ index, record: result.record });
       if (result.clockSkew) skewed.push({ skew: result.clockSkew, assistant: result.record.assistant });
     });

@@ -1,6 +1,6 @@
 /** Live metrics, time series and breakdowns, all read from per-minute roll-ups. */
 import { builder } from './builder.js';
-import type { ErrorTypeStat, IntentStat, MetricsSnapshot, TimeseriesPoint, ToolStat } from '../metrics/service.js';
+import type { ErrorTypeStat, IntentStat, MetricsSnapshot, ModelStat, TimeseriesPoint, ToolStat, UnpricedModelStat } from '../metrics/service.js';
 import { toBucket, toRange, windowArgs } from './range.js';
 import { userInputError } from './errors.js';
 
@@ -23,7 +23,16 @@ const StatsRef = builder.interfaceRef<StatShape>('Stats').implement({
     throughputPerMinute: t.exposeFloat('throughputPerMinute'),
     inputTokens: t.exposeInt('inputTokens'),
     outputTokens: t.exposeInt('outputTokens'),
-    costUsd: t.exposeFloat('costUsd'),
+    costUsd: t.exposeFloat('costUsd', { description: 'Sum of the costs present; 0 when none. See totalCostUsd, which tells "no cost known" (null) from $0.' }),
+    totalInputTokens: t.float({ description: 'Input tokens of the interactions that reported them.', resolve: (s) => s.inputTokens }),
+    totalOutputTokens: t.float({ description: 'Output tokens of the interactions that reported them.', resolve: (s) => s.outputTokens }),
+    totalCostUsd: t.exposeFloat('totalCostUsd', {
+      nullable: true,
+      description: 'USD: costs sent plus costs computed from the model price table; null when no interaction in the range has a cost.',
+    }),
+    costPerInteraction: t.exposeFloat('costPerInteraction', { nullable: true, description: 'Mean USD cost of the interactions that have a cost.' }),
+    costedInteractions: t.exposeInt('costedInteractions', { description: 'Interactions with a cost (sent or computed).' }),
+    unpricedInteractions: t.exposeInt('unpricedInteractions', { description: 'Interactions with a model but no cost (see unpricedModels): counted, never $0.' }),
   }),
 });
 
@@ -75,6 +84,35 @@ const ErrorTypeStatRef = builder.objectRef<ErrorTypeStat>('ErrorTypeStat').imple
   }),
 });
 
+const ModelStatRef = builder.objectRef<ModelStat>('ModelStat').implement({
+  description: 'One model: calls, errors, latency, tokens and cost over a range.',
+  fields: (t) => ({
+    model: t.exposeString('model'),
+    count: t.exposeInt('count', { description: 'Interactions of the model.' }),
+    errors: t.exposeInt('errors'),
+    errorRate: t.exposeFloat('errorRate', { description: 'Percent.' }),
+    p50: t.exposeFloat('p50', { nullable: true, description: 'Median response time, ms.' }),
+    p95: t.exposeFloat('p95', { nullable: true, description: '95th percentile response time, ms.' }),
+    meanResponseTimeMs: t.exposeFloat('meanResponseTimeMs', { nullable: true }),
+    inputTokens: t.float({ resolve: (m) => m.inputTokens }),
+    outputTokens: t.float({ resolve: (m) => m.outputTokens }),
+    totalCostUsd: t.exposeFloat('totalCostUsd', { nullable: true, description: 'Null when none of its interactions has a cost.' }),
+    costPerInteraction: t.exposeFloat('costPerInteraction', { nullable: true }),
+    costedInteractions: t.exposeInt('costedInteractions'),
+    unpricedInteractions: t.exposeInt('unpricedInteractions', { description: 'Interactions without a cost.' }),
+    priced: t.exposeBoolean('priced', { description: 'The model has a price in the table (packaged or the model price file).' }),
+  }),
+});
+
+const UnpricedModelRef = builder.objectRef<UnpricedModelStat>('UnpricedModel').implement({
+  description: 'A model whose interactions have no cost: not in the price table (priced false), or sent without token counts (priced true).',
+  fields: (t) => ({
+    model: t.exposeString('model'),
+    interactions: t.exposeInt('interactions'),
+    priced: t.exposeBoolean('priced'),
+  }),
+});
+
 const limitArg = builder.args((t) => ({ limit: t.int({ required: false, defaultValue: 20 }) }));
 
 function limitOf(limit: number | null | undefined): number {
@@ -107,6 +145,18 @@ builder.queryFields((t) => ({
     type: [ToolStatRef],
     args: { ...windowArgs('1h'), ...limitArg },
     resolve: (_root, args, ctx) => ctx.services.metrics.tools(toRange(args, '1h'), limitOf(args.limit)),
+  }),
+  modelBreakdown: t.field({
+    type: [ModelStatRef],
+    description: 'Per model (interactions that name one), most interactions first.',
+    args: { ...windowArgs('1h'), ...limitArg },
+    resolve: (_root, args, ctx) => ctx.services.metrics.models(toRange(args, '1h'), limitOf(args.limit)),
+  }),
+  unpricedModels: t.field({
+    type: [UnpricedModelRef],
+    description: 'Models with interactions that have no cost in the range, most first.',
+    args: { ...windowArgs('1h'), ...limitArg },
+    resolve: (_root, args, ctx) => ctx.services.metrics.unpricedModels(toRange(args, '1h'), limitOf(args.limit)),
   }),
   errorBreakdown: t.field({
     type: [ErrorTypeStatRef],

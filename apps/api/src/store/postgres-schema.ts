@@ -116,6 +116,31 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // v3: the environment column only (added from the column list, store/core/columns.ts).
+  '',
+  // v4: cost roll-ups (see sqlite-schema.ts). Per-model rows are keyed by writer, as the minute
+  // rows are, so each replica merges its own latency histograms. The counts of interactions
+  // already stored go into rows of the writer 'migrated' (sums are unaffected).
+  `
+  ALTER TABLE {s}.rollup_minute ADD COLUMN costed bigint NOT NULL DEFAULT 0;
+  ALTER TABLE {s}.rollup_minute ADD COLUMN unpriced bigint NOT NULL DEFAULT 0;
+  INSERT INTO {s}.rollup_minute (minute, writer, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+    SELECT (ts / 60000) * 60000, 'migrated', 0, 0, 0, 0, '\\x0000'::bytea, 0, 0, 0,
+      count(cost_usd), count(*) FILTER (WHERE model IS NOT NULL AND cost_usd IS NULL)
+    FROM {s}.interactions GROUP BY 1;
+  CREATE TABLE {s}.rollup_model (
+    minute bigint NOT NULL, model text COLLATE "C" NOT NULL, writer text COLLATE "C" NOT NULL,
+    count bigint NOT NULL, errors bigint NOT NULL, rt_sum double precision NOT NULL, hist bytea NOT NULL,
+    input_tokens bigint NOT NULL, output_tokens bigint NOT NULL, cost_usd double precision NOT NULL,
+    costed bigint NOT NULL, unpriced bigint NOT NULL,
+    PRIMARY KEY (minute, model, writer)
+  );
+  INSERT INTO {s}.rollup_model
+    SELECT (ts / 60000) * 60000, model, 'migrated', count(*), count(*) FILTER (WHERE NOT success), sum(response_time_ms), '\\x0000'::bytea,
+      coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0),
+      count(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL)
+    FROM {s}.interactions WHERE model IS NOT NULL GROUP BY 1, 2;
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

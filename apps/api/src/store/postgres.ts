@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Interaction } from '../model/interaction.js';
 import type { AlertRecord } from '../model/alert.js';
 import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
-import { BatchRollup, KEYED_ROLLUPS, type KeyedAgg, type KeyedRollup, type MinuteAgg } from './rollup.js';
+import { BatchRollup, KEYED_ROLLUPS, type KeyedAgg, type KeyedRollup, type MinuteAgg, type ModelAgg } from './rollup.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, quoteIdent } from './postgres-schema.js';
 import { MINUTE_MS, StoreError, type Store } from './types.js';
 import { redactUrl } from '../config/redact.js';
@@ -278,6 +278,7 @@ export class PostgresStore extends SqlReads implements Store {
 
   private async applyRollup(c: Client, r: BatchRollup): Promise<void> {
     await this.upsertMinutes(c, [...r.minutes.values()]);
+    if (r.models.size > 0) await this.upsertModels(c, [...r.models.values()]);
     for (const t of KEYED_ROLLUPS) await this.upsertKeyed(c, t, [...t.rows(r)]);
     const sessions = [...r.sessions.values()];
     await c.query(
@@ -318,18 +319,47 @@ export class PostgresStore extends SqlReads implements Store {
     }
     minutes.sort((a, b) => a.minute - b.minute);
     await c.query(
-      `INSERT INTO ${this.s}.rollup_minute AS t (minute, writer, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd)
-       SELECT u.minute, $1, u.count, u.errors, u.rt_sum, u.rt_max, u.hist, u.input_tokens, u.output_tokens, u.cost_usd
-       FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::float8[], $6::float8[], $7::bytea[], $8::int8[], $9::int8[], $10::float8[])
-         AS u(minute, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd)
+      `INSERT INTO ${this.s}.rollup_minute AS t (minute, writer, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+       SELECT u.minute, $1, u.count, u.errors, u.rt_sum, u.rt_max, u.hist, u.input_tokens, u.output_tokens, u.cost_usd, u.costed, u.unpriced
+       FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::float8[], $6::float8[], $7::bytea[], $8::int8[], $9::int8[], $10::float8[], $11::int8[], $12::int8[])
+         AS u(minute, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
        ON CONFLICT (minute, writer) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors,
          rt_sum = t.rt_sum + excluded.rt_sum, rt_max = GREATEST(t.rt_max, excluded.rt_max), hist = excluded.hist,
          input_tokens = t.input_tokens + excluded.input_tokens, output_tokens = t.output_tokens + excluded.output_tokens,
-         cost_usd = t.cost_usd + excluded.cost_usd`,
+         cost_usd = t.cost_usd + excluded.cost_usd, costed = t.costed + excluded.costed, unpriced = t.unpriced + excluded.unpriced`,
       [
         this.writerId, minutes.map((m) => m.minute), minutes.map((m) => m.count), minutes.map((m) => m.errors),
         minutes.map((m) => m.rtSum), minutes.map((m) => m.rtMax), minutes.map((m) => encodeHistogram(m.hist)),
         minutes.map((m) => m.inputTokens), minutes.map((m) => m.outputTokens), minutes.map((m) => m.costUsd),
+        minutes.map((m) => m.costed), minutes.map((m) => m.unpriced),
+      ],
+    );
+  }
+
+  /** Per-model rows, this writer's own: histograms merged as in upsertMinutes. */
+  private async upsertModels(c: Client, models: ModelAgg[]): Promise<void> {
+    const prev = await c.query<{ minute: string; model: string; hist: Buffer }>(
+      `SELECT minute, model, hist FROM ${this.s}.rollup_model WHERE writer = $1 AND (minute, model) IN (SELECT * FROM unnest($2::int8[], $3::text[]))`,
+      [this.writerId, models.map((m) => m.minute), models.map((m) => m.model)],
+    );
+    const stored = new Map(prev.rows.map((r) => [`${Number(r.minute)}\u0000${r.model}`, r.hist]));
+    for (const m of models) {
+      const bytes = stored.get(`${m.minute}\u0000${m.model}`);
+      if (bytes) decodeHistogramInto(m.hist, bytes);
+    }
+    await c.query(
+      `INSERT INTO ${this.s}.rollup_model AS t (minute, model, writer, count, errors, rt_sum, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+       SELECT u.minute, u.model, $1, u.count, u.errors, u.rt_sum, u.hist, u.input_tokens, u.output_tokens, u.cost_usd, u.costed, u.unpriced
+       FROM unnest($2::int8[], $3::text[], $4::int8[], $5::int8[], $6::float8[], $7::bytea[], $8::int8[], $9::int8[], $10::float8[], $11::int8[], $12::int8[])
+         AS u(minute, model, count, errors, rt_sum, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+       ON CONFLICT (minute, model, writer) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors,
+         rt_sum = t.rt_sum + excluded.rt_sum, hist = excluded.hist,
+         input_tokens = t.input_tokens + excluded.input_tokens, output_tokens = t.output_tokens + excluded.output_tokens,
+         cost_usd = t.cost_usd + excluded.cost_usd, costed = t.costed + excluded.costed, unpriced = t.unpriced + excluded.unpriced`,
+      [
+        this.writerId, models.map((m) => m.minute), models.map((m) => m.model), models.map((m) => m.count), models.map((m) => m.errors),
+        models.map((m) => m.rtSum), models.map((m) => encodeHistogram(m.hist)), models.map((m) => m.inputTokens),
+        models.map((m) => m.outputTokens), models.map((m) => m.costUsd), models.map((m) => m.costed), models.map((m) => m.unpriced),
       ],
     );
   }
@@ -409,6 +439,7 @@ export class PostgresStore extends SqlReads implements Store {
     const minute = Math.floor(cutoff / MINUTE_MS) * MINUTE_MS;
     // Under the write lock: this instance's histogram merge must not see its row vanish midway.
     n += await this.serial(() => this.deleteChunk('rollup_minute', 'minute, writer', 'minute < $1', [minute], chunk));
+    n += await this.serial(() => this.deleteChunk('rollup_model', 'minute, model, writer', 'minute < $1', [minute], chunk));
     for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);

@@ -16,6 +16,25 @@ export interface MinuteAgg {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Interactions with a cost (sent or computed from the price table). */
+  costed: number;
+  /** Interactions with a model but no cost (the model has no price, or no tokens were sent). */
+  unpriced: number;
+}
+
+/** One model's interactions in one minute: the model breakdown (calls, errors, latency, tokens, cost). */
+export interface ModelAgg {
+  minute: number;
+  model: string;
+  count: number;
+  errors: number;
+  rtSum: number;
+  hist: Histogram;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  costed: number;
+  unpriced: number;
 }
 
 export interface KeyedAgg {
@@ -89,6 +108,8 @@ export class BatchRollup {
   readonly intents = new Map<string, KeyedAgg>();
   readonly tools = new Map<string, KeyedAgg>();
   readonly errorTypes = new Map<string, KeyedAgg>();
+  /** Keyed by minute and model; interactions without a model are in the minute totals only. */
+  readonly models = new Map<string, ModelAgg>();
   readonly sessions = new Map<string, SessionAgg>();
 
   add(r: Interaction): void {
@@ -96,7 +117,7 @@ export class BatchRollup {
     const failed = r.success ? 0 : 1;
     let m = this.minutes.get(minute);
     if (!m) {
-      m = { minute, count: 0, errors: 0, rtSum: 0, rtMax: 0, hist: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      m = { minute, count: 0, errors: 0, rtSum: 0, rtMax: 0, hist: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0, costed: 0, unpriced: 0 };
       this.minutes.set(minute, m);
     }
     m.count++;
@@ -107,6 +128,11 @@ export class BatchRollup {
     m.inputTokens += r.inputTokens ?? 0;
     m.outputTokens += r.outputTokens ?? 0;
     m.costUsd += r.costUsd ?? 0;
+    const costed = r.costUsd === null ? 0 : 1;
+    const unpriced = r.model !== null && r.costUsd === null ? 1 : 0;
+    m.costed += costed;
+    m.unpriced += unpriced;
+    if (r.model !== null) this.addModel(minute, r, failed, costed, unpriced);
 
     bump(this.intents, minute, r.intent, failed, r.responseTimeMs, 1);
     for (const t of r.toolsUsed) {
@@ -124,6 +150,25 @@ export class BatchRollup {
       s.errors += failed;
       s.rtSum += r.responseTimeMs;
     }
+  }
+
+  private addModel(minute: number, r: Interaction, failed: number, costed: number, unpriced: number): void {
+    const model = r.model!;
+    const k = `${minute}\u0000${model}`;
+    let a = this.models.get(k);
+    if (!a) {
+      a = { minute, model, count: 0, errors: 0, rtSum: 0, hist: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0, costed: 0, unpriced: 0 };
+      this.models.set(k, a);
+    }
+    a.count++;
+    a.errors += failed;
+    a.rtSum += r.responseTimeMs;
+    a.hist.record(r.responseTimeMs);
+    a.inputTokens += r.inputTokens ?? 0;
+    a.outputTokens += r.outputTokens ?? 0;
+    a.costUsd += r.costUsd ?? 0;
+    a.costed += costed;
+    a.unpriced += unpriced;
   }
 }
 

@@ -95,6 +95,32 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // v3: the environment column only (added from the column list, store/core/columns.ts).
+  '',
+  // v4: cost roll-ups. Interactions with a cost and those with a model but no cost per minute,
+  // and the per-model roll-up, filled from the stored interactions. Latency histograms cannot
+  // be rebuilt in SQL: minutes stored before v4 have empty per-model histograms (no model p95).
+  `
+  ALTER TABLE rollup_minute ADD COLUMN costed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE rollup_minute ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+  UPDATE rollup_minute SET costed = b.costed, unpriced = b.unpriced
+    FROM (SELECT (ts / 60000) * 60000 AS minute, count(cost_usd) AS costed,
+            sum(CASE WHEN model IS NOT NULL AND cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+          FROM interactions GROUP BY 1) AS b
+    WHERE b.minute = rollup_minute.minute;
+  CREATE TABLE rollup_model (
+    minute INTEGER NOT NULL, model TEXT NOT NULL,
+    count INTEGER NOT NULL, errors INTEGER NOT NULL, rt_sum REAL NOT NULL, hist BLOB NOT NULL,
+    input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+    costed INTEGER NOT NULL, unpriced INTEGER NOT NULL,
+    PRIMARY KEY (minute, model)
+  ) WITHOUT ROWID;
+  INSERT INTO rollup_model
+    SELECT (ts / 60000) * 60000, model, count(*), sum(1 - success), sum(response_time_ms), X'0000',
+      coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0),
+      count(cost_usd), sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)
+    FROM interactions WHERE model IS NOT NULL GROUP BY 1, 2;
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };

@@ -119,16 +119,18 @@ export class SqliteStore extends SqlReads implements Store {
 
   private applyRollup(r: BatchRollup): void {
     const getHist = this.stmt('SELECT hist FROM rollup_minute WHERE minute = ?');
-    const upMinute = this.stmt(`INSERT INTO rollup_minute VALUES (?,?,?,?,?,?,?,?,?)
+    const upMinute = this.stmt(`INSERT INTO rollup_minute (minute, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT (minute) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors,
         rt_sum = rt_sum + excluded.rt_sum, rt_max = max(rt_max, excluded.rt_max), hist = excluded.hist,
         input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
-        cost_usd = cost_usd + excluded.cost_usd`);
+        cost_usd = cost_usd + excluded.cost_usd, costed = costed + excluded.costed, unpriced = unpriced + excluded.unpriced`);
     for (const m of r.minutes.values()) {
       const prev = getHist.get(m.minute) as { hist: Buffer } | undefined;
       if (prev) decodeHistogramInto(m.hist, prev.hist);
-      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, encodeHistogram(m.hist), m.inputTokens, m.outputTokens, m.costUsd);
+      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, encodeHistogram(m.hist), m.inputTokens, m.outputTokens, m.costUsd, m.costed, m.unpriced);
     }
+    if (r.models.size > 0) this.applyModelRollup(r);
     for (const t of KEYED_ROLLUPS) {
       const up = this.stmt(keyedUpsertSql(t));
       for (const a of t.rows(r)) up.run(a.minute, a.key, ...t.columns.map((c) => a[c.from]));
@@ -137,6 +139,22 @@ export class SqliteStore extends SqlReads implements Store {
       first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
       interactions = interactions + excluded.interactions, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
     for (const s of r.sessions.values()) upSession.run(s.id, s.first, s.last, s.count, s.errors, s.rtSum);
+  }
+
+  /** Per-model rows: histograms merged by read, add, write (one writer: this transaction). */
+  private applyModelRollup(r: BatchRollup): void {
+    const getHist = this.stmt('SELECT hist FROM rollup_model WHERE minute = ? AND model = ?');
+    const up = this.stmt(`INSERT INTO rollup_model (minute, model, count, errors, rt_sum, hist, input_tokens, output_tokens, cost_usd, costed, unpriced)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT (minute, model) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors,
+        rt_sum = rt_sum + excluded.rt_sum, hist = excluded.hist, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd,
+        costed = costed + excluded.costed, unpriced = unpriced + excluded.unpriced`);
+    for (const a of r.models.values()) {
+      const prev = getHist.get(a.minute, a.model) as { hist: Buffer } | undefined;
+      if (prev) decodeHistogramInto(a.hist, prev.hist);
+      up.run(a.minute, a.model, a.count, a.errors, a.rtSum, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.costed, a.unpriced);
+    }
   }
 
   async getInteraction(id: string): Promise<Interaction | null> {
@@ -204,6 +222,7 @@ export class SqliteStore extends SqlReads implements Store {
 /** Roll-up tables and their primary keys, trimmed by retention. */
 const RETENTION_KEYS: readonly [string, string][] = [
   ['rollup_minute', 'minute'],
+  ['rollup_model', 'minute, model'],
   ...KEYED_ROLLUPS.map((t): [string, string] => [t.table, `minute, ${t.key}`]),
 ];
 

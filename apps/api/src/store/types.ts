@@ -16,7 +16,32 @@ export interface Totals {
   histogram: Histogram;
   inputTokens: number;
   outputTokens: number;
+  /** Sum of the costs present (sent, or computed from the price table). */
   costUsd: number;
+  /** Interactions with a cost. */
+  costed: number;
+  /** Interactions with a model but no cost. */
+  unpriced: number;
+}
+
+/** One model's interactions over a range, from the per-model roll-up. */
+export interface ModelRow {
+  model: string;
+  count: number;
+  errors: number;
+  responseTimeSum: number;
+  histogram: Histogram;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  costed: number;
+  unpriced: number;
+}
+
+export interface UnpricedModelRow {
+  model: string;
+  /** Interactions of the model without a cost. */
+  interactions: number;
 }
 
 export interface TimeBucket extends Totals {
@@ -70,6 +95,8 @@ export interface RollupStore {
   intentBreakdown(range: TimeRange, limit: number): Promise<IntentRow[]>;
   toolBreakdown(range: TimeRange, limit: number): Promise<ToolRow[]>;
   errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]>;
+  modelBreakdown(range: TimeRange, limit: number): Promise<ModelRow[]>;
+  unpricedModels(range: TimeRange, limit: number): Promise<UnpricedModelRow[]>;
 }
 
 /** Raised alerts and their lifecycle. */

@@ -75,3 +75,12 @@ export function fmtDateTime(iso: string | null | undefined): string {
 export function prettyJson(value: unknown): string {
   return JSON.stringify(value ?? {}, null, 2);
 }
+
+/** US dollars: cents above a dollar, more digits for the fractions of a cent per-call costs are. */
+export function fmtUsd(n: Maybe): string {
+  if (n == null || !Number.isFinite(n)) return DASH;
+  if (n === 0) return '$0';
+  const abs = Math.abs(n);
+  const digits = abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6;
+  return `$${n.toLocaleString(undefined, { minimumFractionDigits: abs >= 1 ? 2 : 0, maximumFractionDigits: digits })}`;
+}

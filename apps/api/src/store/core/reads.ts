@@ -5,7 +5,7 @@
  */
 import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../../model/alert.js';
-import type { ErrorTypeRow, IntentRow, TimeBucket, ToolRow, Totals } from '../types.js';
+import type { ErrorTypeRow, IntentRow, ModelRow, TimeBucket, ToolRow, Totals, UnpricedModelRow } from '../types.js';
 import * as interactions from './interactions.js';
 import { interactionMatcher } from './filter.js';
 import * as rollups from './rollups.js';
@@ -53,6 +53,14 @@ export abstract class SqlReads {
 
   errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]> {
     return rollups.errorBreakdown(this.reader, range, limit);
+  }
+
+  modelBreakdown(range: TimeRange, limit: number): Promise<ModelRow[]> {
+    return rollups.modelBreakdown(this.reader, range, limit);
+  }
+
+  unpricedModels(range: TimeRange, limit: number): Promise<UnpricedModelRow[]> {
+    return rollups.unpricedModels(this.reader, range, limit);
   }
 
   getAlert(id: string): Promise<AlertRecord | null> {

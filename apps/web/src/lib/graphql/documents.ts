@@ -9,16 +9,20 @@ import type {
   AlertSummary,
   ClockSkewSummary,
   Connection,
+  CostPoint,
+  CostTotals,
   ErrorTypeStat,
   InteractionFilter,
   InteractionFull,
   InteractionRow,
   IntentStat,
   Metrics,
+  ModelStat,
   RangeVars,
   SessionSummary,
   TimeseriesPoint,
   ToolStat,
+  UnpricedModel,
 } from './types';
 
 const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType toolsUsed { tool }`;
@@ -52,6 +56,23 @@ export const BreakdownsQuery = gql<
     intentBreakdown(window: $window, from: $from, to: $to, limit: $limit) { intent count errors errorRate meanResponseTimeMs }
     toolBreakdown(window: $window, from: $from, to: $to, limit: $limit) { tool calls errors errorRate meanDurationMs }
     errorBreakdown(window: $window, from: $from, to: $to, limit: $limit) { errorType count share }
+  }
+`);
+
+/** Tokens and cost over the picked range: totals, the cost series, the model breakdown and the unpriced models. */
+export const CostQuery = gql<
+  { metrics: CostTotals; timeseries: CostPoint[]; modelBreakdown: ModelStat[]; unpricedModels: UnpricedModel[] },
+  RangeVars & { bucket: string; limit: number }
+>(`
+  query Cost($window: String, $from: DateTime, $to: DateTime, $bucket: String!, $limit: Int!) {
+    metrics(window: $window, from: $from, to: $to) {
+      count totalInputTokens totalOutputTokens totalCostUsd costPerInteraction costedInteractions unpricedInteractions
+    }
+    timeseries(window: $window, from: $from, to: $to, bucket: $bucket) { start count totalCostUsd totalInputTokens totalOutputTokens }
+    modelBreakdown(window: $window, from: $from, to: $to, limit: $limit) {
+      model count errorRate p95 inputTokens outputTokens totalCostUsd costPerInteraction unpricedInteractions priced
+    }
+    unpricedModels(window: $window, from: $from, to: $to, limit: $limit) { model interactions priced }
   }
 `);
 

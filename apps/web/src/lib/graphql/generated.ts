@@ -97,6 +97,17 @@ export type ClockSkewQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClockSkewQuery = { clockSkew: { records: number | null, toleranceMs: number | null, naiveTimezone: string | null, clients: Array<{ client: string | null, assistant: string | null, address: string | null, records: number | null, naiveRecords: number | null, likelyOffset: string | null, suggestedTimezone: string | null }> | null } | null };
 
+export type CostQueryVariables = Exact<{
+  window?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  bucket: string;
+  limit: number;
+}>;
+
+
+export type CostQuery = { metrics: { count: number | null, totalInputTokens: number | null, totalOutputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, costedInteractions: number | null, unpricedInteractions: number | null } | null, timeseries: Array<{ start: string | null, count: number | null, totalCostUsd: number | null, totalInputTokens: number | null, totalOutputTokens: number | null }> | null, modelBreakdown: Array<{ model: string | null, count: number | null, errorRate: number | null, p95: number | null, inputTokens: number | null, outputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, unpricedInteractions: number | null, priced: boolean | null }> | null, unpricedModels: Array<{ model: string | null, interactions: number | null, priced: boolean | null }> | null };
+
 export type FilterSuggestionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 

@@ -60,6 +60,14 @@ export type ToolStat = Sure<Item<G.BreakdownsQuery['toolBreakdown']>, 'meanDurat
 
 export type ErrorTypeStat = Sure<Item<G.BreakdownsQuery['errorBreakdown']>>;
 
+export type CostTotals = Sure<NonNull<G.CostQuery['metrics']>, 'totalCostUsd' | 'costPerInteraction'>;
+
+export type CostPoint = Sure<Item<G.CostQuery['timeseries']>, 'totalCostUsd'>;
+
+export type ModelStat = Sure<Item<G.CostQuery['modelBreakdown']>, 'p95' | 'totalCostUsd' | 'costPerInteraction'>;
+
+export type UnpricedModel = Sure<Item<G.CostQuery['unpricedModels']>>;
+
 export type SessionSummary = Sure<Item<NonNull<G.SessionsQuery['sessions']>['edges']>['node'], 'meanResponseTimeMs'>;
 
 export type Alert = NonNull<G.AlertRaisedSubscription['alertRaised']>;
