@@ -55,7 +55,7 @@ describe('BatchRollup', () => {
 
     const m0 = r.minutes.get(T0)!;
     expect({ ...m0, hist: m0.hist.total() }).toEqual({
-      minute: T0, count: 2, errors: 1, rtSum: 400, rtMax: 300, hist: 2, inputTokens: 3, outputTokens: 4, costUsd: 0.5,
+      minute: T0, count: 2, errors: 1, rtSum: 400, rtMax: 300, hist: 2, inputTokens: 3, outputTokens: 4, costUsd: 0.5, costed: 1, unpriced: 0,
     });
     const m1 = r.minutes.get(T0 + MIN)!;
     expect([m1.count, m1.errors, m1.rtSum, m1.rtMax]).toEqual([2, 1, 150, 100]);
@@ -92,7 +92,7 @@ describe('roll-up reads', () => {
   const row = (minute: number, over: Record<string, unknown> = {}) => {
     const h = new Histogram();
     h.record(100);
-    return { minute, count: 1, errors: 0, rt_sum: 100, rt_max: 100, hist: encodeHistogram(h), input_tokens: 1, output_tokens: 2, cost_usd: 0.25, ...over };
+    return { minute, count: 1, errors: 0, rt_sum: 100, rt_max: 100, hist: encodeHistogram(h), input_tokens: 1, output_tokens: 2, cost_usd: 0.25, costed: 1, unpriced: 0, ...over };
   };
 
   it('widens a range to whole minutes at its start only', () => {
@@ -105,7 +105,7 @@ describe('roll-up reads', () => {
     old.record(1000, 3);
     const t = sumMinutes([row(T0), row(T0 + MIN, { count: '4', errors: '2', rt_max: 900, hist: fixedBytes(old), input_tokens: '10' })]);
     expect({ ...t, histogram: t.histogram.total() }).toEqual({
-      count: 5, errors: 2, responseTimeSum: 200, responseTimeMax: 900, histogram: 4, inputTokens: 11, outputTokens: 4, costUsd: 0.5,
+      count: 5, errors: 2, responseTimeSum: 200, responseTimeMax: 900, histogram: 4, inputTokens: 11, outputTokens: 4, costUsd: 0.5, costed: 2, unpriced: 0,
     });
     expect(t.histogram.counts[bucketOf(1000)]).toBe(3);
     expect(sumMinutes([])).toMatchObject({ count: 0, responseTimeMax: 0 });
@@ -187,8 +187,8 @@ describe('an SQLite database written with the fixed-size histogram encoding', ()
       const old = new Histogram();
       old.record(2000, 2);
       store.db
-        .prepare('INSERT INTO rollup_minute VALUES (?,?,?,?,?,?,?,?,?)')
-        .run(T0, 2, 0, 4000, 2000, fixedBytes(old), 0, 0, 0);
+        .prepare('INSERT INTO rollup_minute VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+        .run(T0, 2, 0, 4000, 2000, fixedBytes(old), 0, 0, 0, 0, 0);
       const range = { from: T0, to: T0 + MIN };
       expect((await store.totals(range)).histogram.counts[bucketOf(2000)]).toBe(2);
 
