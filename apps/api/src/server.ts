@@ -30,6 +30,8 @@ import type { Context, Services } from './schema/context.js';
 import { attachGraphqlWs } from './transports/graphql-ws.js';
 import { handleSeedConnection } from './transports/seed-ws.js';
 import { handleHttpIngest } from './transports/ingest-http.js';
+import { OTLP_TRACES_PATH, handleOtlpHttp } from './transports/otlp-http.js';
+import { OtlpService } from './ingest/otlp/service.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { createGraphiqlRenderer } from './transports/graphiql.js';
@@ -109,6 +111,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,
+    otlp: new OtlpService(store, ingest, { orphanWaitMs: config.otlpOrphanWaitMs, logger }),
   };
   return { services, cluster, writer, live: new LiveMetrics(local, config.metricsIntervalMs), redis };
 }
@@ -260,6 +263,9 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
     if (path === HTTP_INGEST_PATH) {
       return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
     }
+    if (path === OTLP_TRACES_PATH) {
+      return void (gate.requireScope(principal, 'ingest', res) && handleOtlpHttp(req, res, { otlp: services.otlp, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
+    }
     serveStatic(req, res);
   };
 }
@@ -365,6 +371,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await listen(server, config);
       logServerErrorsAfterListen(server, logger);
       retention.start();
+      services.otlp.start();
       const exposure = gate.exposureWarning(config.host);
       if (exposure) logger.warn(exposure);
       const addr = server.address() as AddressInfo;
@@ -375,6 +382,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       core.live.stop();
       await retention.stop();
       await closeServer(server, sockets);
+      await services.otlp.stop();
       await core.writer.drain();
       await services.alerts.stop();
       await ticks.return?.();

@@ -116,6 +116,32 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // v3: the environment column (added below from the column list).
+  '',
+  // v4: OpenTelemetry spans, unique per (trace_id, span_id), linked to their interaction.
+  `
+  CREATE TABLE {s}.spans (
+    trace_id text COLLATE "C" NOT NULL,
+    span_id text COLLATE "C" NOT NULL,
+    parent_span_id text,
+    interaction_id text COLLATE "C",
+    name text NOT NULL,
+    kind text NOT NULL,
+    start_ms double precision NOT NULL,
+    end_ms double precision NOT NULL,
+    status_code text NOT NULL,
+    status_message text,
+    attributes text NOT NULL,
+    events text NOT NULL,
+    links text NOT NULL,
+    resource text NOT NULL,
+    received_at bigint NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+  );
+  CREATE INDEX spans_interaction ON {s}.spans (interaction_id) WHERE interaction_id IS NOT NULL;
+  CREATE INDEX spans_waiting ON {s}.spans (received_at) WHERE interaction_id IS NULL;
+  CREATE INDEX spans_start ON {s}.spans (start_ms);
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

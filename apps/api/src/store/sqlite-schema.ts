@@ -95,6 +95,32 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // v3: the environment column (added below from the column list).
+  '',
+  // v4: OpenTelemetry spans, unique per (trace_id, span_id), linked to their interaction.
+  `
+  CREATE TABLE spans (
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    interaction_id TEXT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start_ms REAL NOT NULL,
+    end_ms REAL NOT NULL,
+    status_code TEXT NOT NULL,
+    status_message TEXT,
+    attributes TEXT NOT NULL,
+    events TEXT NOT NULL,
+    links TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+  );
+  CREATE INDEX spans_interaction ON spans (interaction_id) WHERE interaction_id IS NOT NULL;
+  CREATE INDEX spans_waiting ON spans (received_at) WHERE interaction_id IS NULL;
+  CREATE INDEX spans_start ON spans (start_ms);
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };
