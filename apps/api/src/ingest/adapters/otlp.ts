@@ -159,6 +159,8 @@ export function sumUsage(spans: readonly Span[], all: readonly Span[] = spans): 
   for (const id of reporting) for (const anc of ancestorsOf(byId.get(id)!)) shadowed.add(anc);
   const total: Usage = { inputTokens: null, outputTokens: null, costUsd: null, model: null };
   const add = (x: number | null, y: number | null): number | null => (y === null ? x : (x ?? 0) + y);
+  // A response model (what answered) wins over a requested one, whichever span comes first.
+  total.model = spans.map((s) => str(s.attributes['gen_ai.response.model'])).find((m) => m !== null) ?? null;
   for (const s of [...spans].sort((a, b) => a.startTime - b.startTime)) {
     const u = usageOf(s);
     total.model ??= u.model;
