@@ -5,7 +5,7 @@
  * "OpenTelemetry mapping" table lists every attribute read here. GenAI semantic conventions
  * (current and deprecated names), OpenInference, Traceloop and the Vercel AI SDK are covered.
  */
-import { MAX_LABEL, MAX_TOOL_CALLS, MAX_TOOL_ERROR, type InteractionInput, type ToolUseInput } from '@ai-monitor/schema';
+import { MAX_LABEL, MAX_TOOL_CALLS, MAX_TOOL_ERROR, OTEL_ATTRIBUTES, type InteractionInput, type ToolUseInput } from '@ai-monitor/schema';
 import type { Attributes, Span } from '../../model/span.js';
 import type { IngestAdapter } from './types.js';
 
@@ -30,29 +30,8 @@ function pick(a: Attributes, keys: readonly string[]): unknown {
 const pickStr = (a: Attributes, keys: readonly string[]): string | null => str(pick(a, keys));
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max) : s);
 
-/** Attribute names, current first, each list read in order. */
-export const ATTR = {
-  operation: ['gen_ai.operation.name'],
-  intent: ['ai_monitor.intent'],
-  agentName: ['gen_ai.agent.name'],
-  agentVersion: ['gen_ai.agent.version'],
-  entityName: ['traceloop.entity.name'],
-  vercelOperation: ['ai.operationId'],
-  toolName: ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name', 'traceloop.entity.name'],
-  toolArgs: ['gen_ai.tool.call.arguments', 'tool.parameters', 'ai.toolCall.args', 'traceloop.entity.input', 'input.value'],
-  model: ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name', 'ai.response.model', 'ai.model.id'],
-  inputTokens: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt', 'ai.usage.promptTokens', 'ai.usage.inputTokens'],
-  outputTokens: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion', 'ai.usage.completionTokens', 'ai.usage.outputTokens'],
-  cost: ['llm.cost.total', 'gen_ai.usage.cost'],
-  costParts: ['llm.cost.prompt', 'llm.cost.completion'],
-  session: ['gen_ai.conversation.id', 'session.id', 'ai.telemetry.metadata.sessionId', 'traceloop.association.properties.session_id'],
-  user: ['user.id', 'enduser.id', 'ai.telemetry.metadata.userId', 'traceloop.association.properties.user_id'],
-  errorType: ['error.type'],
-  inputMessages: ['gen_ai.input.messages', 'gen_ai.prompt', 'input.value', 'ai.prompt', 'traceloop.entity.input'],
-  service: ['service.name'],
-  serviceVersion: ['service.version'],
-  environment: ['deployment.environment.name', 'deployment.environment'],
-} as const;
+/** Attribute names, current first, each list read in order (shared with the dashboard). */
+export const ATTR = OTEL_ATTRIBUTES;
 
 const AGENT_KINDS = new Set(['invoke_agent', 'create_agent']);
 const TOOL_OPERATIONS = new Set(['execute_tool']);
