@@ -95,3 +95,12 @@ export function genAiTrace(tracer: Tracer, conversation: string): Record<'root' 
   const byName = (s: ApiSpan): ReadableSpan => s as unknown as ReadableSpan;
   return { root: byName(root), chat1: byName(chat1), tool1: byName(tool1), tool2: byName(tool2), chat2: byName(chat2), traceId: root.spanContext().traceId };
 }
+
+/** The SDK's OTLP/gRPC exporter to `host:port` (plaintext), with metadata such as a token. */
+export async function grpcExporter(port: number, metadata: Record<string, string> = {}): Promise<SpanExporter> {
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
+  const { Metadata, credentials } = await import('@grpc/grpc-js');
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new OTLPTraceExporter({ url: `http://127.0.0.1:${port}`, metadata: md, credentials: credentials.createInsecure() });
+}

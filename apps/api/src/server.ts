@@ -32,6 +32,7 @@ import { handleSeedConnection } from './transports/seed-ws.js';
 import { handleHttpIngest } from './transports/ingest-http.js';
 import { OTLP_TRACES_PATH, handleOtlpHttp } from './transports/otlp-http.js';
 import { OtlpService } from './ingest/otlp/service.js';
+import type { OtlpGrpcServer } from './transports/otlp-grpc.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { createGraphiqlRenderer } from './transports/graphiql.js';
@@ -49,6 +50,8 @@ import { clientAddress, normaliseAddress } from './security/ip-allow.js';
 export interface App {
   services: Services;
   server: Server;
+  /** The OTLP/gRPC receiver's port once started; null when it is off. */
+  readonly otlpGrpcPort: number | null;
   start(): Promise<{ url: string; port: number; host: string }>;
   stop(): Promise<void>;
 }
@@ -363,12 +366,26 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   server.on('upgrade', createUpgradeHandler(services, gate, sockets));
 
   const retention = new RetentionJob(services.store, config.retentionDays, config.retentionIntervalMinutes * 60_000, logger);
+  let grpc: OtlpGrpcServer | null = null;
 
   return {
     services,
     server,
+    get otlpGrpcPort() {
+      return grpc?.port ?? null;
+    },
     async start() {
       await listen(server, config);
+      if (config.otlpGrpcPort !== undefined) {
+        // Loaded only when configured: the gRPC library is not needed otherwise.
+        const { startOtlpGrpc } = await import('./transports/otlp-grpc.js');
+        try {
+          grpc = await startOtlpGrpc({ otlp: services.otlp, gate, logger, maxPayloadBytes: config.maxPayloadBytes, host: config.host, port: config.otlpGrpcPort, tls });
+        } catch (err) {
+          throw new Error(`OTLP/gRPC could not listen on port ${config.otlpGrpcPort}: ${(err as Error).message}`, { cause: err });
+        }
+        logger.info({ port: grpc.port }, `OTLP/gRPC listening on ${config.host}:${grpc.port}`);
+      }
       logServerErrorsAfterListen(server, logger);
       retention.start();
       services.otlp.start();
@@ -382,6 +399,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       core.live.stop();
       await retention.stop();
       await closeServer(server, sockets);
+      await grpc?.stop();
       await services.otlp.stop();
       await core.writer.drain();
       await services.alerts.stop();

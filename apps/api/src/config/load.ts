@@ -110,6 +110,8 @@ export const configSchema = z.object({
    * interaction once no span of the trace has arrived for this long.
    */
   otlpOrphanWaitMs: intFromString(10, 86_400_000).default(60_000),
+  /** OTLP/gRPC trace receiver's port (on `host`); unset: off. 0 picks a free port. */
+  otlpGrpcPort: intFromString(0, 65535).optional(),
   /** Directory of the built dashboard; found next to the api package when unset. */
   webDir: z.string().optional(),
 });
@@ -176,6 +178,7 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_CLOCK_SKEW_TOLERANCE_MS: 'clockSkewToleranceMs',
   AI_MONITOR_WEB_DIR: 'webDir',
   AI_MONITOR_OTLP_ORPHAN_WAIT_MS: 'otlpOrphanWaitMs',
+  AI_MONITOR_OTLP_GRPC_PORT: 'otlpGrpcPort',
 };
 
 /** `"false"`, `"0"`, `"no"` and `"off"` are false; zod's coerce would call any non-empty string true. */
