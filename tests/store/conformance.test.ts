@@ -549,7 +549,8 @@ for (const c of CASES) {
       expect(await store.waitingTraces(T0 + DAY + 1, 10)).toEqual([TRACE_A, TRACE_B]);
       expect(await store.waitingTraces(T0 + 100, 10)).toEqual([TRACE_A]);
       expect(await store.waitingTraces(T0 - 1, 10)).toEqual([]);
-      await store.linkSpans(TRACE_A, 'otel-a');
+      await store.linkSpans([{ traceId: TRACE_A, interactionId: 'otel-a' }]);
+      expect((await store.spansOfTraces([TRACE_A, TRACE_B, 'c'.repeat(32)])).map((x) => x.spanId).sort()).toEqual(['a1', 'a2', 'a3', 'b1']);
       expect((await store.interactionSpans('otel-a')).map((x) => x.spanId)).toEqual(['a1', 'a2', 'a3']);
       expect(await store.waitingTraces(T0 + DAY + 1, 10)).toEqual([TRACE_B]);
       while ((await store.deleteOlderThan(T0 + DAY - 2000, 1000)) > 0);

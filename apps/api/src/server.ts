@@ -114,7 +114,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,
-    otlp: new OtlpService(store, ingest, { orphanWaitMs: config.otlpOrphanWaitMs, logger }),
+    otlp: new OtlpService(store, ingest, { orphanWaitMs: config.otlpOrphanWaitMs, maxBatchSize: config.maxBatchSize, logger }),
   };
   return { services, cluster, writer, live: new LiveMetrics(local, config.metricsIntervalMs), redis };
 }

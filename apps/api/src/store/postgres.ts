@@ -30,7 +30,7 @@ import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
 import type { Span } from '../model/span.js';
-import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment } from './core/spans.js';
+import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
 import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
 
 type Client = pg.PoolClient;
@@ -397,8 +397,13 @@ export class PostgresStore extends SqlReads implements Store {
     return spans.map((s) => fresh.delete(`${s.traceId}/${s.spanId}`));
   }
 
-  async linkSpans(traceId: string, interactionId: string): Promise<void> {
-    await this.pool.query(`UPDATE ${this.s}.spans SET interaction_id = $1 WHERE trace_id = $2 AND interaction_id IS NULL`, [interactionId, traceId]);
+  async linkSpans(links: readonly TraceLink[]): Promise<void> {
+    if (links.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${this.s}.spans s SET interaction_id = u.interaction_id FROM unnest($1::text[], $2::text[]) AS u(trace_id, interaction_id)
+       WHERE s.trace_id = u.trace_id AND s.interaction_id IS NULL`,
+      [links.map((l) => l.traceId), links.map((l) => l.interactionId)],
+    );
   }
 
   async amendInteraction(id: string, amendment: InteractionAmendment): Promise<boolean> {

@@ -16,7 +16,7 @@ import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
 import type { Span } from '../model/span.js';
-import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment } from './core/spans.js';
+import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
 import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
 
 type Stmt = Database.Statement<unknown[], Row>;
@@ -162,8 +162,11 @@ export class SqliteStore extends SqlReads implements Store {
     })(spans);
   }
 
-  async linkSpans(traceId: string, interactionId: string): Promise<void> {
-    this.stmt('UPDATE spans SET interaction_id = ? WHERE trace_id = ? AND interaction_id IS NULL').run(interactionId, traceId);
+  async linkSpans(links: readonly TraceLink[]): Promise<void> {
+    this.db.transaction(() => {
+      const link = this.stmt('UPDATE spans SET interaction_id = ? WHERE trace_id = ? AND interaction_id IS NULL');
+      for (const l of links) link.run(l.interactionId, l.traceId);
+    })();
   }
 
   async amendInteraction(id: string, amendment: InteractionAmendment): Promise<boolean> {

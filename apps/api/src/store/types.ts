@@ -7,7 +7,7 @@ import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
 import type { Span } from '../model/span.js';
-import type { InteractionAmendment } from './core/spans.js';
+import type { InteractionAmendment, TraceLink } from './core/spans.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -93,8 +93,10 @@ export interface SpanStore {
   traceSpans(traceId: string): Promise<Span[]>;
   /** The spans linked to an interaction, earliest first. */
   interactionSpans(interactionId: string): Promise<Span[]>;
-  /** Links a trace's spans that are not linked yet to the interaction. */
-  linkSpans(traceId: string, interactionId: string): Promise<void>;
+  /** The spans of several traces, in no particular order. */
+  spansOfTraces(traceIds: readonly string[]): Promise<Span[]>;
+  /** Links each trace's spans that are not linked yet to its interaction, in one transaction. */
+  linkSpans(links: readonly TraceLink[]): Promise<void>;
   /** Traces with unlinked spans whose newest span arrived before `quietSince`, oldest first. */
   waitingTraces(quietSince: number, limit: number): Promise<string[]>;
   /**

@@ -15,12 +15,13 @@
  *
  * Exports are handled one at a time per process, so steps 2 and 3 never interleave for a trace.
  */
-import { MAX_TOOL_CALLS, toolUseSchema } from '@ai-monitor/schema';
+import { MAX_TOOL_CALLS, toolUseSchema, type InteractionInput } from '@ai-monitor/schema';
 import type { Span } from '../../model/span.js';
 import type { ToolUse } from '../../model/interaction.js';
 import type { Store } from '../../store/types.js';
+import type { TraceLink } from '../../store/core/spans.js';
 import type { Logger } from '../../log/logger.js';
-import type { IngestService } from '../service.js';
+import type { IngestOutcome, IngestService } from '../service.js';
 import { amendmentOf, anchorOf, interactionIdOf, orphanAnchor, otlpAdapter, traceToRecord } from '../adapters/otlp.js';
 
 export interface OtlpResult {
@@ -30,6 +31,9 @@ export interface OtlpResult {
   /** Interactions recorded by this export. */
   recorded: number;
 }
+
+/** Interactions per ingest call at most (and never more than the configured batch limit). */
+const RECORD_CHUNK = 500;
 
 /** Traces recorded per orphan sweep at most (the next sweep takes the rest). */
 const SWEEP_LIMIT = 500;
@@ -43,7 +47,7 @@ export class OtlpService {
   constructor(
     private readonly store: Store,
     private readonly ingest: IngestService,
-    private readonly opts: { orphanWaitMs: number; logger: Logger },
+    private readonly opts: { orphanWaitMs: number; maxBatchSize: number; logger: Logger },
   ) {}
 
   /** Stores decoded spans and records or amends their traces' interactions. */
@@ -70,16 +74,17 @@ export class OtlpService {
   sweep(now: number): Promise<number> {
     return this.serial(async () => {
       const traces = await this.store.waitingTraces(now - this.opts.orphanWaitMs, SWEEP_LIMIT);
-      let n = 0;
-      for (const traceId of traces) {
-        const spans = await this.store.traceSpans(traceId);
+      const byTrace = groupByTrace(await this.store.spansOfTraces(traces));
+      const pending: Pending[] = [];
+      for (const [traceId, spans] of byTrace) {
+        // Linked meanwhile (its anchor came): nothing to do here.
+        if (spans.some((s) => s.interactionId !== null)) continue;
         const anchor = orphanAnchor(spans);
-        if (!anchor) continue;
-        const out = await this.record(traceId, anchor, spans, true, null);
-        if (out === null) n++;
+        if (anchor) pending.push({ traceId, record: traceToRecord(anchor, spans, true), added: spans.length });
       }
-      this.stats.orphans += n;
-      return n;
+      const { recorded } = await this.record(pending, null);
+      this.stats.orphans += recorded;
+      return recorded;
     });
   }
 
@@ -89,65 +94,99 @@ export class OtlpService {
     return run;
   }
 
+  /**
+   * One export: store the spans, then per trace that got new spans, in one read of their
+   * spans: amend the interaction it already became, or record it when its anchor is here.
+   */
   private async exportNow(spans: readonly Span[], address: string | null): Promise<OtlpResult> {
-    const result: OtlpResult = { rejected: 0, reasons: [], recorded: 0 };
     const fresh = await this.store.insertSpans(spans);
-    const byTrace = new Map<string, Span[]>();
+    const added = new Map<string, Span[]>();
     spans.forEach((s, i) => {
       if (!fresh[i]) return void this.stats.duplicates++;
       this.stats.spans++;
-      let list = byTrace.get(s.traceId);
-      if (!list) byTrace.set(s.traceId, (list = []));
+      let list = added.get(s.traceId);
+      if (!list) added.set(s.traceId, (list = []));
       list.push(s);
     });
-    for (const [traceId, added] of byTrace) {
-      const id = interactionIdOf(traceId);
-      if (await this.store.getInteraction(id)) {
-        await this.amend(id, traceId, added);
+    const stored = groupByTrace(await this.store.spansOfTraces([...added.keys()]));
+    const pending: Pending[] = [];
+    const links: TraceLink[] = [];
+    for (const [traceId, news] of added) {
+      const all = (stored.get(traceId) ?? []).sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : 1));
+      const linked = all.map((s) => s.interactionId).find((id): id is string => id !== null);
+      if (linked !== undefined) {
+        // Recorded before (or refused before, ''): the new spans join it.
+        if (linked !== '') await this.amend(linked, all, news);
+        links.push({ traceId, interactionId: linked });
         continue;
       }
-      const all = await this.store.traceSpans(traceId);
       const anchor = anchorOf(all);
-      if (!anchor) continue; // waits for its anchor, or the orphan sweep
-      const error = await this.record(traceId, anchor, all, false, address);
-      if (error === null) result.recorded++;
-      else {
-        result.rejected += added.length;
-        if (result.reasons.length < 3) result.reasons.push(`trace ${traceId}: ${error}`);
-      }
+      // Without an anchor the trace waits for it, or for the orphan sweep.
+      if (anchor) pending.push({ traceId, record: traceToRecord(anchor, all, false), added: news.length });
     }
+    await this.store.linkSpans(links);
+    const { recorded, rejected, reasons } = await this.record(pending, address);
+    return { recorded, rejected, reasons };
+  }
+
+  /**
+   * Records traces' interactions in one ingest (one group commit) and links their spans. A
+   * record the validator refuses leaves its spans linked to '' so that neither the sweep nor
+   * later spans try it again; its spans count as rejected.
+   */
+  private async record(pending: readonly Pending[], address: string | null): Promise<OtlpResult> {
+    const result: OtlpResult = { rejected: 0, reasons: [], recorded: 0 };
+    if (pending.length === 0) return result;
+    // In chunks below the batch limit: one export may hold thousands of one-span traces.
+    const outcome: IngestOutcome = { accepted: [], rejected: [] };
+    const chunk = Math.min(RECORD_CHUNK, this.opts.maxBatchSize);
+    for (let i = 0; i < pending.length; i += chunk) {
+      const part = await this.ingest.ingest(pending.slice(i, i + chunk).map((p) => p.record), otlpAdapter, address);
+      outcome.accepted.push(...part.accepted);
+      outcome.rejected.push(...part.rejected.map((r) => ({ ...r, index: r.index + i })));
+    }
+    const links: TraceLink[] = pending.map((p) => ({ traceId: p.traceId, interactionId: interactionIdOf(p.traceId) }));
+    for (const r of outcome.rejected) {
+      const p = pending[r.index]!;
+      links[r.index] = { traceId: p.traceId, interactionId: '' };
+      result.rejected += p.added;
+      if (result.reasons.length < 3) result.reasons.push(`trace ${p.traceId}: ${r.error}`);
+      this.opts.logger.warn({ traceId: p.traceId, error: r.error }, 'OTLP trace could not become an interaction');
+    }
+    await this.store.linkSpans(links);
+    result.recorded = outcome.accepted.length;
+    this.stats.interactions += outcome.accepted.filter((a) => !a.duplicate).length;
     return result;
   }
 
-  /** Records a trace's interaction and links its spans; the validator's error, or null. */
-  private async record(traceId: string, anchor: Span, spans: readonly Span[], orphan: boolean, address: string | null): Promise<string | null> {
-    const id = interactionIdOf(traceId);
-    const outcome = await this.ingest.ingest([traceToRecord(anchor, spans, orphan)], otlpAdapter, address);
-    const rejected = outcome.rejected[0];
-    if (rejected) {
-      this.opts.logger.warn({ traceId, error: rejected.error }, 'OTLP trace could not become an interaction');
-      // Linked to nothing would make the sweep retry it forever: the spans stay, marked as seen.
-      await this.store.linkSpans(traceId, '');
-      return rejected.error;
-    }
-    await this.store.linkSpans(traceId, id);
-    if (!outcome.accepted[0]?.duplicate) this.stats.interactions++;
-    return null;
-  }
-
-  private async amend(id: string, traceId: string, added: readonly Span[]): Promise<void> {
+  private async amend(id: string, all: readonly Span[], added: readonly Span[]): Promise<void> {
     const addedIds = new Set(added.map((s) => s.spanId));
-    const before = (await this.store.traceSpans(traceId)).filter((s) => !addedIds.has(s.spanId));
-    const amendment = amendmentOf(added, before);
-    if (amendment) {
-      const tools = amendment.toolsUsed.slice(0, MAX_TOOL_CALLS).flatMap((t): ToolUse[] => {
-        const parsed = toolUseSchema.safeParse(t);
-        if (!parsed.success) return [];
-        const v = parsed.data;
-        return [{ tool: v.tool, params: v.params ?? {}, durationMs: v.durationMs ?? null, success: v.success ?? null, error: v.error ?? null }];
-      });
-      await this.store.amendInteraction(id, { ...amendment, toolsUsed: tools });
-    }
-    await this.store.linkSpans(traceId, id);
+    const amendment = amendmentOf(added, all.filter((s) => !addedIds.has(s.spanId)));
+    if (!amendment) return;
+    const tools = amendment.toolsUsed.slice(0, MAX_TOOL_CALLS).flatMap((t): ToolUse[] => {
+      const parsed = toolUseSchema.safeParse(t);
+      if (!parsed.success) return [];
+      const v = parsed.data;
+      return [{ tool: v.tool, params: v.params ?? {}, durationMs: v.durationMs ?? null, success: v.success ?? null, error: v.error ?? null }];
+    });
+    await this.store.amendInteraction(id, { ...amendment, toolsUsed: tools });
   }
+}
+
+/** A trace ready to become an interaction. */
+interface Pending {
+  traceId: string;
+  record: InteractionInput;
+  /** Spans of this export (or sweep) in the trace: rejected with it if the record is refused. */
+  added: number;
+}
+
+function groupByTrace(spans: readonly Span[]): Map<string, Span[]> {
+  const out = new Map<string, Span[]>();
+  for (const s of spans) {
+    let list = out.get(s.traceId);
+    if (!list) out.set(s.traceId, (list = []));
+    list.push(s);
+  }
+  return out;
 }

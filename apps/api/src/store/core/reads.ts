@@ -73,6 +73,10 @@ export abstract class SqlReads {
     return spans.traceSpans(this.reader, traceId);
   }
 
+  spansOfTraces(traceIds: readonly string[]): Promise<Span[]> {
+    return spans.spansOfTraces(this.reader, traceIds);
+  }
+
   interactionSpans(interactionId: string): Promise<Span[]> {
     return spans.interactionSpans(this.reader, interactionId);
   }

@@ -52,6 +52,26 @@ export async function traceSpans(db: SqlReader, traceId: string): Promise<Span[]
   return rows.map(rowToSpan);
 }
 
+/** The spans of several traces (the traces an export touched), in one read. */
+export async function spansOfTraces(db: SqlReader, traceIds: readonly string[]): Promise<Span[]> {
+  if (traceIds.length === 0) return [];
+  const d = db.dialect;
+  const out: Span[] = [];
+  // Bounded parameter lists: SQLite allows 32,766 and PostgreSQL 65,535 per statement.
+  for (let i = 0; i < traceIds.length; i += 500) {
+    const ids = traceIds.slice(i, i + 500);
+    const rows = await db.all(`SELECT * FROM ${d.table('spans')} WHERE trace_id IN (${ids.map((_, k) => d.placeholder(k + 1)).join(', ')})`, ids);
+    for (const r of rows) out.push(rowToSpan(r));
+  }
+  return out;
+}
+
+/** A trace's unlinked spans to link to the interaction it became ('' when it could not become one). */
+export interface TraceLink {
+  traceId: string;
+  interactionId: string;
+}
+
 export async function interactionSpans(db: SqlReader, interactionId: string): Promise<Span[]> {
   const d = db.dialect;
   const rows = await db.all(
