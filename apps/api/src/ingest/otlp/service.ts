@@ -82,9 +82,10 @@ export class OtlpService {
         const anchor = orphanAnchor(spans);
         if (anchor) pending.push({ traceId, record: traceToRecord(anchor, spans, true), added: spans.length });
       }
-      const { recorded } = await this.record(pending, null);
-      this.stats.orphans += recorded;
-      return recorded;
+      const { result, links } = await this.record(pending, null);
+      await this.store.linkSpans(links);
+      this.stats.orphans += result.recorded;
+      return result.recorded;
     });
   }
 
@@ -95,48 +96,60 @@ export class OtlpService {
   }
 
   /**
-   * One export: store the spans, then per trace that got new spans, in one read of their
-   * spans: amend the interaction it already became, or record it when its anchor is here.
+   * One export. One read of the touched traces' stored spans tells which spans are new and
+   * which traces became interactions before; traces whose anchor is now here are recorded (one
+   * group commit); then the new spans are stored already linked, the waiting spans of the
+   * traces recorded now are linked, and late spans amend their interaction.
    */
   private async exportNow(spans: readonly Span[], address: string | null): Promise<OtlpResult> {
-    const fresh = await this.store.insertSpans(spans);
-    const added = new Map<string, Span[]>();
-    spans.forEach((s, i) => {
-      if (!fresh[i]) return void this.stats.duplicates++;
-      this.stats.spans++;
-      let list = added.get(s.traceId);
-      if (!list) added.set(s.traceId, (list = []));
-      list.push(s);
-    });
-    const stored = groupByTrace(await this.store.spansOfTraces([...added.keys()]));
+    const incoming = groupByTrace(spans);
+    const stored = groupByTrace(await this.store.spansOfTraces([...incoming.keys()]));
     const pending: Pending[] = [];
-    const links: TraceLink[] = [];
-    for (const [traceId, news] of added) {
-      const all = (stored.get(traceId) ?? []).sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : 1));
-      const linked = all.map((s) => s.interactionId).find((id): id is string => id !== null);
+    const linkOf = new Map<string, string>();
+    const late: { id: string; before: Span[]; traceId: string }[] = [];
+    const fresh: Span[] = [];
+    for (const [traceId, list] of incoming) {
+      const before = stored.get(traceId) ?? [];
+      const known = new Set(before.map((s) => s.spanId));
+      const news = list.filter((s) => !known.has(s.spanId) && (known.add(s.spanId), true));
+      this.stats.duplicates += list.length - news.length;
+      if (news.length === 0) continue;
+      fresh.push(...news);
+      const linked = before.map((s) => s.interactionId).find((id): id is string => id !== null);
       if (linked !== undefined) {
         // Recorded before (or refused before, ''): the new spans join it.
-        if (linked !== '') await this.amend(linked, all, news);
-        links.push({ traceId, interactionId: linked });
+        linkOf.set(traceId, linked);
+        if (linked !== '') late.push({ id: linked, before, traceId });
         continue;
       }
+      const all = [...before, ...news].sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : 1));
       const anchor = anchorOf(all);
       // Without an anchor the trace waits for it, or for the orphan sweep.
-      if (anchor) pending.push({ traceId, record: traceToRecord(anchor, all, false), added: news.length });
+      if (anchor) pending.push({ traceId, record: traceToRecord(anchor, all, false), added: news.length, waiting: before.length > 0 });
     }
-    await this.store.linkSpans(links);
-    const { recorded, rejected, reasons } = await this.record(pending, address);
-    return { recorded, rejected, reasons };
+    const { result, links } = await this.record(pending, address);
+    for (const l of links) linkOf.set(l.traceId, l.interactionId);
+    const inserted = await this.store.insertSpans(fresh.map((s) => ({ ...s, interactionId: linkOf.get(s.traceId) ?? null })));
+    // Another replica may have stored some of them meanwhile: only what this insert stored counts.
+    const added = groupByTrace(fresh.filter((_, i) => inserted[i]));
+    this.stats.spans += inserted.filter(Boolean).length;
+    this.stats.duplicates += inserted.filter((x) => !x).length;
+    await this.store.linkSpans(links.filter((_, i) => pending[i]!.waiting));
+    for (const l of late) {
+      const news = added.get(l.traceId);
+      if (news) await this.amend(l.id, [...l.before, ...news], news);
+    }
+    return result;
   }
 
   /**
-   * Records traces' interactions in one ingest (one group commit) and links their spans. A
-   * record the validator refuses leaves its spans linked to '' so that neither the sweep nor
-   * later spans try it again; its spans count as rejected.
+   * Records traces' interactions in one ingest (one group commit); returns the link of each
+   * trace, in order: its interaction, or '' when the validator refused the record (its spans
+   * count as rejected, and neither the sweep nor later spans try it again).
    */
-  private async record(pending: readonly Pending[], address: string | null): Promise<OtlpResult> {
+  private async record(pending: readonly Pending[], address: string | null): Promise<{ result: OtlpResult; links: TraceLink[] }> {
     const result: OtlpResult = { rejected: 0, reasons: [], recorded: 0 };
-    if (pending.length === 0) return result;
+    if (pending.length === 0) return { result, links: [] };
     // In chunks below the batch limit: one export may hold thousands of one-span traces.
     const outcome: IngestOutcome = { accepted: [], rejected: [] };
     const chunk = Math.min(RECORD_CHUNK, this.opts.maxBatchSize);
@@ -153,12 +166,12 @@ export class OtlpService {
       if (result.reasons.length < 3) result.reasons.push(`trace ${p.traceId}: ${r.error}`);
       this.opts.logger.warn({ traceId: p.traceId, error: r.error }, 'OTLP trace could not become an interaction');
     }
-    await this.store.linkSpans(links);
     result.recorded = outcome.accepted.length;
     this.stats.interactions += outcome.accepted.filter((a) => !a.duplicate).length;
-    return result;
+    return { result, links };
   }
 
+  /** Late spans' tool calls and usage added to the interaction their trace became. */
   private async amend(id: string, all: readonly Span[], added: readonly Span[]): Promise<void> {
     const addedIds = new Set(added.map((s) => s.spanId));
     const amendment = amendmentOf(added, all.filter((s) => !addedIds.has(s.spanId)));
@@ -179,6 +192,8 @@ interface Pending {
   record: InteractionInput;
   /** Spans of this export (or sweep) in the trace: rejected with it if the record is refused. */
   added: number;
+  /** Spans of the trace were stored before, waiting unlinked. */
+  waiting?: boolean;
 }
 
 function groupByTrace(spans: readonly Span[]): Map<string, Span[]> {

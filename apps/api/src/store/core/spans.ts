@@ -13,11 +13,20 @@ export const SPAN_COLUMNS = [
   'status_code', 'status_message', 'attributes', 'events', 'links', 'resource', 'received_at',
 ] as const;
 
+/** The spans of one resource share its attributes object: serialised once. */
+const resourceJson = new WeakMap<object, string>();
+function resourceText(resource: Span['resource']): string {
+  let text = resourceJson.get(resource);
+  if (text === undefined) resourceJson.set(resource, (text = JSON.stringify(resource)));
+  return text;
+}
+
 export function spanValues(s: Span, d: Dialect): unknown[] {
   return [
     s.traceId, s.spanId, s.parentSpanId, s.interactionId, d.text(s.name), s.kind, s.startTime, s.endTime,
     s.statusCode, s.statusMessage === null ? null : d.text(s.statusMessage),
-    JSON.stringify(s.attributes), JSON.stringify(s.events), JSON.stringify(s.links), JSON.stringify(s.resource), s.receivedAt,
+    JSON.stringify(s.attributes), s.events.length === 0 ? '[]' : JSON.stringify(s.events), s.links.length === 0 ? '[]' : JSON.stringify(s.links),
+    resourceText(s.resource), s.receivedAt,
   ];
 }
 
