@@ -140,7 +140,7 @@ const HAND_WRITTEN: readonly string[] = [
   );
   CREATE INDEX spans_interaction ON {s}.spans (interaction_id) WHERE interaction_id IS NOT NULL;
   CREATE INDEX spans_waiting ON {s}.spans (received_at) WHERE interaction_id IS NULL;
-  CREATE INDEX spans_start ON {s}.spans (start_ms);
+  CREATE INDEX spans_received ON {s}.spans (received_at);
   `,
 ];
 

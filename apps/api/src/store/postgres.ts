@@ -463,7 +463,7 @@ export class PostgresStore extends SqlReads implements Store {
     for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);
-    n += await this.deleteChunk('spans', 'trace_id, span_id', 'start_ms < $1', [cutoff], chunk);
+    n += await this.deleteChunk('spans', 'trace_id, span_id', 'received_at < $1', [cutoff], chunk);
     return n;
   }
 

@@ -119,7 +119,6 @@ const HAND_WRITTEN: readonly string[] = [
   );
   CREATE INDEX spans_interaction ON spans (interaction_id) WHERE interaction_id IS NOT NULL;
   CREATE INDEX spans_waiting ON spans (received_at) WHERE interaction_id IS NULL;
-  CREATE INDEX spans_start ON spans (start_ms);
   `,
 ];
 
