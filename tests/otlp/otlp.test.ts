@@ -66,7 +66,8 @@ describe.each(STORES)('OTLP traces on $name', ({ env, skip }) => {
 
   beforeAll(async () => {
     if (skip) return;
-    server = await startServer({ env: { ...env(schema), AI_MONITOR_OTLP_ORPHAN_WAIT_MS: '300' } });
+    // The default orphan wait (60 s): a slow machine never records a trace before its root here.
+    server = await startServer({ env: env(schema) });
     sub = new Sub(server, 'subscription { interactionRecorded { id } }');
     // The live feed is live once it delivers an interaction recorded through OTLP.
     const { tracer, ended } = recorder();
@@ -155,6 +156,9 @@ describe.each(STORES)('OTLP traces on $name', ({ env, skip }) => {
     expect(c.count).toBe(2);
     expect(c.tools).toMatchObject({ search_flights: 2, book_hotel: 2 });
     expect(eventsFor(t.traceId)).toBe(1);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/ai_monitor_otlp_spans_total\{outcome="duplicate"\} [1-9]/);
+    expect(metrics).toMatch(/ai_monitor_ingest_accepted_total\{transport="otlp"\} [1-9]/);
   });
 
   it.skipIf(skip)('maps OpenInference spans (agent, LLM with cost, tool)', async () => {
@@ -194,20 +198,28 @@ describe.each(STORES)('OTLP traces on $name', ({ env, skip }) => {
   });
 
   it.skipIf(skip)('records a partial trace whose root never arrives after the orphan wait, once', async () => {
-    const { tracer } = recorder();
-    const t = genAiTrace(tracer, 'conv-orphan');
-    const exp = exporter(server.url, 'protobuf');
-    await send(exp, [t.chat1, t.tool1]);
-    await send(exp, [t.chat1]);
-    expect(await interaction(server, t.traceId)).toBeNull();
-    const rec = await waitUntil(() => interaction(server, t.traceId), 'the orphan trace to be recorded');
-    // The conversation id was on the root: without it the trace is its own session.
-    expect(rec).toMatchObject({ sessionId: `trace-${t.traceId}`, inputTokens: 100, metadata: { orphan: true } });
-    // The root arriving after all: linked, nothing counted again.
-    await send(exp, [t.root, t.tool2]);
-    await waitUntil(async () => (await interaction(server, t.traceId))!.toolsUsed.length === 2, 'the late tool call');
-    expect(eventsFor(t.traceId)).toBe(1);
-    const c = await counts(server, 'travel-agent');
-    expect(c.count).toBe(2);
+    // A server of its own with a short wait, on the same store.
+    const short = await startServer({ env: { ...env(schema), AI_MONITOR_OTLP_ORPHAN_WAIT_MS: '1500' } });
+    try {
+      const { tracer } = recorder();
+      const t = genAiTrace(tracer, 'conv-orphan');
+      const exp = exporter(short.url, 'protobuf');
+      await send(exp, [t.chat1, t.tool1]);
+      await send(exp, [t.chat1]);
+      expect(await interaction(short, t.traceId)).toBeNull();
+      const rec = await waitUntil(() => interaction(short, t.traceId), 'the orphan trace to be recorded');
+      // The conversation id was on the root: without it the trace is its own session.
+      expect(rec).toMatchObject({ sessionId: `trace-${t.traceId}`, inputTokens: 100, metadata: { orphan: true } });
+      // The root arriving after all: linked, nothing counted again; a late tool call is added.
+      await send(exp, [t.root, t.tool2]);
+      const after = await interaction(short, t.traceId);
+      expect(after!.toolsUsed.map((x) => x.tool).sort()).toEqual(['book_hotel', 'search_flights']);
+      expect(await (await fetch(`${short.url}/metrics`)).text()).toContain('ai_monitor_otlp_interactions_total{anchor="orphan"} 1');
+      const res = await gql<{ interactions: { edges: unknown[] } }>(short, `{ interactions(first: 10, filter: { sessionId: "trace-${t.traceId}" }) { edges { cursor } } }`);
+      expect(res.data?.interactions.edges).toHaveLength(1);
+    } finally {
+      await short.stop();
+      short.cleanup();
+    }
   });
 });

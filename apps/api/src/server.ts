@@ -352,6 +352,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     () => services.clockSkew.records,
   );
   gate.registerMetrics(prom.registry);
+  services.otlp.registerMetrics(prom.registry);
   backpressure.registerMetrics(prom.registry);
   const ticks = wireCommits(core, prom);
 

@@ -15,6 +15,7 @@
  *
  * Exports are handled one at a time per process, so steps 2 and 3 never interleave for a trace.
  */
+import client from 'prom-client';
 import { MAX_TOOL_CALLS, toolUseSchema, type InteractionInput } from '@ai-monitor/schema';
 import type { Span } from '../../model/span.js';
 import type { ToolUse } from '../../model/interaction.js';
@@ -28,8 +29,9 @@ export interface OtlpResult {
   /** Spans refused (not stored), and why. */
   rejected: number;
   reasons: string[];
-  /** Interactions recorded by this export. */
+  /** Interactions recorded by this export (or sweep), and how many of them were new. */
   recorded: number;
+  fresh: number;
 }
 
 /** Interactions per ingest call at most (and never more than the configured batch limit). */
@@ -41,7 +43,7 @@ const SWEEP_LIMIT = 500;
 export class OtlpService {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
-  /** Spans stored, by outcome, for /metrics and the tests. */
+  /** Spans and interactions by outcome, exposed on /metrics. */
   readonly stats = { spans: 0, duplicates: 0, interactions: 0, orphans: 0 };
 
   constructor(
@@ -53,6 +55,37 @@ export class OtlpService {
   /** Stores decoded spans and records or amends their traces' interactions. */
   export(spans: readonly Span[], address: string | null): Promise<OtlpResult> {
     return this.serial(() => this.exportNow(spans, address));
+  }
+
+  /** `ai_monitor_otlp_spans_total{outcome}` and `ai_monitor_otlp_interactions_total{anchor}` on /metrics. */
+  registerMetrics(registry: client.Registry): void {
+    const stats = this.stats;
+    registry.registerMetric(
+      new client.Counter({
+        name: 'ai_monitor_otlp_spans_total',
+        help: 'OTLP spans received, by outcome (stored, or duplicate: already stored)',
+        labelNames: ['outcome'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          this.inc({ outcome: 'stored' }, stats.spans);
+          this.inc({ outcome: 'duplicate' }, stats.duplicates);
+        },
+      }),
+    );
+    registry.registerMetric(
+      new client.Counter({
+        name: 'ai_monitor_otlp_interactions_total',
+        help: 'Interactions recorded from OTLP traces, by anchor (root or agent span; orphan: recorded after the wait without it)',
+        labelNames: ['anchor'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          this.inc({ anchor: 'span' }, stats.interactions - stats.orphans);
+          this.inc({ anchor: 'orphan' }, stats.orphans);
+        },
+      }),
+    );
   }
 
   /** Starts the orphan sweep (every quarter of the wait, at most every 5 s). */
@@ -84,7 +117,7 @@ export class OtlpService {
       }
       const { result, links } = await this.record(pending, null);
       await this.store.linkSpans(links);
-      this.stats.orphans += result.recorded;
+      this.stats.orphans += result.fresh;
       return result.recorded;
     });
   }
@@ -148,7 +181,7 @@ export class OtlpService {
    * count as rejected, and neither the sweep nor later spans try it again).
    */
   private async record(pending: readonly Pending[], address: string | null): Promise<{ result: OtlpResult; links: TraceLink[] }> {
-    const result: OtlpResult = { rejected: 0, reasons: [], recorded: 0 };
+    const result: OtlpResult = { rejected: 0, reasons: [], recorded: 0, fresh: 0 };
     if (pending.length === 0) return { result, links: [] };
     // In chunks below the batch limit: one export may hold thousands of one-span traces.
     const outcome: IngestOutcome = { accepted: [], rejected: [] };
@@ -167,7 +200,8 @@ export class OtlpService {
       this.opts.logger.warn({ traceId: p.traceId, error: r.error }, 'OTLP trace could not become an interaction');
     }
     result.recorded = outcome.accepted.length;
-    this.stats.interactions += outcome.accepted.filter((a) => !a.duplicate).length;
+    result.fresh = outcome.accepted.filter((a) => !a.duplicate).length;
+    this.stats.interactions += result.fresh;
     return { result, links };
   }
 
