@@ -93,6 +93,20 @@ describe('OTLP/gRPC', () => {
     }
   });
 
+  it('refuses peers outside the allow-list with PERMISSION_DENIED', async () => {
+    const fenced = await startServer({ env: { AI_MONITOR_OTLP_GRPC_PORT: '0', AI_MONITOR_ALLOWED_IPS: '203.0.113.7' } });
+    try {
+      const exp = await grpcExporter(fenced.app.otlpGrpcPort!);
+      const { tracer, ended } = recorder();
+      tracer.startSpan('x').end();
+      await expect(send(exp, [...ended])).rejects.toThrow(/allow-list/);
+      await exp.shutdown();
+    } finally {
+      await fenced.stop();
+      fenced.cleanup();
+    }
+  });
+
   it('refuses malformed messages and messages over the limit, compressed or not, and stays up', async () => {
     const auth = { authorization: `Bearer ${INGEST}` };
     const bad = await rawExport(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), auth);

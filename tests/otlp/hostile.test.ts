@@ -170,3 +170,37 @@ describe('OTLP/HTTP under hostile input', () => {
     await invariant();
   });
 });
+
+describe('OTLP/HTTP behind the rate limit and the allow-list', () => {
+  it('answers 429 with Retry-After beyond the rate limit, as other paths', async () => {
+    const limited = await startServer({ env: { AI_MONITOR_RATE_LIMIT: '1', AI_MONITOR_RATE_LIMIT_BURST: '2' } });
+    try {
+      const { proto } = sampleBodies();
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${limited.url}/v1/traces`, { method: 'POST', headers: PB, body: Buffer.from(proto) });
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get('retry-after');
+        await res.arrayBuffer();
+      }
+      expect(statuses.slice(0, 2)).toEqual([200, 200]);
+      expect(statuses).toContain(429);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+    } finally {
+      await limited.stop();
+      limited.cleanup();
+    }
+  });
+
+  it('refuses connections from outside the allow-list', async () => {
+    const fenced = await startServer({ env: { AI_MONITOR_ALLOWED_IPS: '203.0.113.7' } });
+    try {
+      const { proto } = sampleBodies();
+      await expect(fetch(`${fenced.url}/v1/traces`, { method: 'POST', headers: PB, body: Buffer.from(proto) })).rejects.toThrow();
+    } finally {
+      await fenced.stop();
+      fenced.cleanup();
+    }
+  });
+});
