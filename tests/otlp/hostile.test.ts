@@ -88,10 +88,14 @@ describe('OTLP/HTTP under hostile input', () => {
     const doc = JSON.parse(Buffer.from(json).toString()) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
     const spans = doc.resourceSpans[0]!.scopeSpans[0]!.spans;
     spans.push({ ...spans[0], traceId: 'zz', spanId: 'abcdefabcdefabcd' });
+    spans.push({ ...spans[0], spanId: 'abcdefabcdefabce', startTimeUnixNano: undefined });
     const partial = await post(JSON.stringify(doc), JSON_CT);
     expect(partial.status).toBe(200);
     expect(partial.type).toBe('application/json');
-    expect(JSON.parse(partial.body.toString())).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringContaining('invalid trace_id') } });
+    const reply = JSON.parse(partial.body.toString()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    expect(reply.partialSuccess.rejectedSpans).toBe('2');
+    expect(reply.partialSuccess.errorMessage).toContain('invalid trace_id');
+    expect(reply.partialSuccess.errorMessage).toContain('start_time_unix_nano is missing');
   });
 
   it('refuses other content types (415) and content encodings', async () => {

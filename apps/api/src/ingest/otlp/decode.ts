@@ -109,6 +109,7 @@ function toSpan(s: Obj, resource: Attributes, receivedAt: number): Span | string
   const start = nanosToMs(s.startTimeUnixNano);
   const end = nanosToMs(s.endTimeUnixNano);
   if (start === null || end === null) return `span ${spanId}: start_time_unix_nano and end_time_unix_nano must be unsigned 64-bit integers`;
+  if (start === 0) return `span ${spanId}: start_time_unix_nano is missing`;
   const status = isObj(s.status) ? s.status : {};
   const message = typeof status.message === 'string' && status.message !== '' ? status.message : null;
   return {
