@@ -13,11 +13,12 @@ import { createClient } from 'graphql-ws';
 import Database from 'better-sqlite3';
 import { ROOT, fmt, makeRecord, percentile, printTable, row, rssOf, startServer, tempDir } from './lib.mjs';
 import { runFlood } from './flood.mjs';
+import { otlpBodies, otlpIngest } from './otlp.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
 const n = (x) => Math.max(1, Math.round(x * SCALE));
-/** BENCH_ONLY=seed,cost,graphql,fanout,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
+/** BENCH_ONLY=seed,cost,graphql,fanout,otlp,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
 const PARTS = process.env.BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : '');
 const ONLY = PARTS ? new Set(PARTS.split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
@@ -270,6 +271,7 @@ async function main() {
     rows.push(row(`ack → interactionRecorded p99, 100 subscribers, 1,000/s (${fmt(fan.received)}/${fmt(fan.expected)} delivered)`, fan.p99, 'ms', 50, 'lower'));
   }
   await server.stop();
+  if (want('otlp')) await otlp();
   if (want('query')) await largeDatabase();
   if (want('flood')) await flood();
 
@@ -286,6 +288,24 @@ async function main() {
   if (Number.isFinite(seedBatch)) rows.push(row('ratio: seed batch ingest / raw better-sqlite3 insert', seedBatch / rawRate, '×', undefined));
   console.log('');
   printTable(rows);
+}
+
+/** OTLP/HTTP protobuf, 512 spans per export, on a fresh server; spans/s and the server's RSS after. */
+async function otlp() {
+  const built = otlpBodies(n(200_000));
+  log(`OTLP/HTTP protobuf: ${fmt(built.spans)} spans in ${fmt(built.bodies.length)} exports of 512`);
+  const server = await startServer();
+  const rate = await otlpIngest(server, built, 4);
+  const rss = (await rssOf(server.pid)) / 1024 / 1024;
+  const stored = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ metrics(window: "1h") { count } }' }),
+  }).then((r) => r.json());
+  log(`OTLP: ${fmt(stored.data?.metrics?.count ?? NaN)} interactions recorded from ${fmt(built.traces)} traces`);
+  rows.push(row('OTLP/HTTP protobuf, 512 spans per export', rate, 'spans/s', 50_000, 'higher'));
+  rows.push(row('server RSS after the OTLP run', rss, 'MB', undefined));
+  await server.stop();
 }
 
 /** Memory under attack: 100 clients sending maximum-size frames for 30 s (see flood.mjs). */

@@ -1,5 +1,5 @@
 /**
- * Fuzzing HTTP against a real server process: every route (/graphql, /api/interactions,
+ * Fuzzing HTTP against a real server process: every route (/graphql, /api/interactions, /v1/traces,
  * /metrics, /health, the dashboard's files) with wrong methods, content types and bodies,
  * hostile headers and paths; malformed, truncated and chunked requests and bodies without a
  * length on raw sockets; hostile WebSocket upgrade requests, refused ones that reset. A
@@ -22,7 +22,7 @@ import { countCase, fuzzTimeout, params, reportCases } from './settings.js';
 
 reportCases('http');
 
-const ROUTES = ['/graphql', '/api/interactions', '/metrics', '/health', '/', '/index.html', '/favicon.svg', '/_app/missing.js', '/sessions/x', '/graphql?query=%7B__typename%7D'];
+const ROUTES = ['/graphql', '/api/interactions', '/v1/traces', '/metrics', '/health', '/', '/index.html', '/favicon.svg', '/_app/missing.js', '/sessions/x', '/graphql?query=%7B__typename%7D'];
 const JSON_ROUTES = ['/graphql', '/api/interactions'];
 
 const hostilePath = fc.oneof(

@@ -15,6 +15,7 @@ import { StoreError, type Store } from '../../apps/api/dist/store/types.js';
 import { Histogram } from '../../apps/api/dist/model/histogram.js';
 import type { Interaction, InteractionFilter } from '../../apps/api/dist/model/interaction.js';
 import type { AlertRecord } from '../../apps/api/dist/model/alert.js';
+import type { Span } from '../../apps/api/dist/model/span.js';
 import { IN_CI, PG_URL, dropSchema, noteSkip, pgQuery, probePostgres, randomName } from '../helpers/services.js';
 
 const pgError = await probePostgres();
@@ -59,7 +60,7 @@ const CASES: Case[] = [
         },
         async toVersion1() {
           store.db.exec(
-            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; ' +
+            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; DROP TABLE spans; ' +
               'ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced',
           );
           store.db.pragma('user_version = 1');
@@ -93,6 +94,7 @@ const CASES: Case[] = [
           await pgQuery(`DROP TABLE "${schema}".settings`);
           await pgQuery(`DROP TABLE "${schema}".rollup_model`);
           await pgQuery(`ALTER TABLE "${schema}".rollup_minute DROP COLUMN costed, DROP COLUMN unpriced`);
+          await pgQuery(`DROP TABLE "${schema}".spans`);
           await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {
@@ -154,6 +156,30 @@ function record(i: number, over: Partial<Interaction> = {}): Interaction {
 }
 
 const DATA: Interaction[] = Array.from({ length: 40 }, (_, i) => record(i));
+
+const TRACE_A = 'a'.repeat(32);
+const TRACE_B = 'b'.repeat(32);
+
+function span(spanId: string, parentSpanId: string | null, receivedAt: number, over: Partial<Span> = {}): Span {
+  return {
+    traceId: TRACE_A,
+    spanId,
+    parentSpanId,
+    interactionId: null,
+    name: `span ${spanId}`,
+    kind: 'CLIENT',
+    startTime: receivedAt - 1000.25,
+    endTime: receivedAt - 500.5,
+    statusCode: 'ERROR',
+    statusMessage: 'it failed',
+    attributes: { 'gen_ai.operation.name': 'chat', n: 3, list: [1, 'x', { deep: true }] },
+    events: [{ name: 'exception', time: receivedAt - 600, attributes: { 'exception.type': 'E' } }],
+    links: [{ traceId: TRACE_B, spanId: 'b1', attributes: {} }],
+    resource: { 'service.name': 'svc' },
+    receivedAt,
+    ...over,
+  };
+}
 
 /** Inserted in three batches, so roll-ups merge into existing rows. */
 async function load(store: Store, data: readonly Interaction[] = DATA): Promise<void> {
@@ -518,6 +544,43 @@ for (const c of CASES) {
       const fresh = record(30, { environment: 'staging' });
       expect(await upgraded.insertInteractions([fresh])).toEqual([true]);
       expect((await upgraded.listInteractions({ environment: 'staging' }, { first: 100 })).items.map((r) => r.id)).toEqual([fresh.id]);
+    });
+
+    it('stores spans once per (trace, span), links them, finds waiting traces and deletes old ones', async () => {
+      const spans = [span('a1', null, T0), span('a2', 'a1', T0 + 5, { name: 'nul\u0000name' }), span('b1', null, T0 + DAY, { traceId: TRACE_B })];
+      expect(await store.insertSpans(spans)).toEqual([true, true, true]);
+      expect(await store.insertSpans([spans[1]!, spans[1]!, span('a3', 'a1', T0 + 9)])).toEqual([false, false, true]);
+      const a = await store.traceSpans(TRACE_A);
+      expect(a.map((x) => x.spanId)).toEqual(['a1', 'a2', 'a3']);
+      expect(a[0]).toEqual(spans[0]);
+      expect(await store.waitingTraces(T0 + DAY + 1, 10)).toEqual([TRACE_A, TRACE_B]);
+      expect(await store.waitingTraces(T0 + 100, 10)).toEqual([TRACE_A]);
+      expect(await store.waitingTraces(T0 - 1, 10)).toEqual([]);
+      await store.linkSpans([{ traceId: TRACE_A, interactionId: 'otel-a' }]);
+      expect((await store.spansOfTraces([TRACE_A, TRACE_B, 'c'.repeat(32)])).map((x) => x.spanId).sort()).toEqual(['a1', 'a2', 'a3', 'b1']);
+      expect((await store.interactionSpans('otel-a')).map((x) => x.spanId)).toEqual(['a1', 'a2', 'a3']);
+      expect(await store.waitingTraces(T0 + DAY + 1, 10)).toEqual([TRACE_B]);
+      while ((await store.deleteOlderThan(T0 + DAY - 2000, 1000)) > 0);
+      expect(await store.traceSpans(TRACE_A)).toEqual([]);
+      expect(await store.traceSpans(TRACE_B)).toHaveLength(1);
+    });
+
+    it('amends an interaction with late tool calls and tokens without counting it again', async () => {
+      const r = record(1, { toolsUsed: [], inputTokens: 10, outputTokens: null, costUsd: null, model: null });
+      await store.insertInteractions([r]);
+      const range = { from: T0 - DAY, to: T0 + DAY };
+      const before = await store.totals(range);
+      const tool = { tool: 'late_tool', params: { q: 1 }, durationMs: 12, success: false, error: 'boom' };
+      expect(await store.amendInteraction(r.id, { toolsUsed: [tool], inputTokens: 5, outputTokens: 7, costUsd: 0.5, model: 'm-late' })).toBe(true);
+      expect(await store.amendInteraction('missing', { toolsUsed: [], inputTokens: 1, outputTokens: 0, costUsd: 0, model: null })).toBe(false);
+      expect(await store.getInteraction(r.id)).toEqual({ ...r, toolsUsed: [tool], inputTokens: 15, outputTokens: 7, costUsd: 0.5, model: 'm-late' });
+      const after = await store.totals(range);
+      expect(after.count).toBe(before.count);
+      expect(after.histogram.total()).toBe(before.histogram.total());
+      expect(after.inputTokens - before.inputTokens).toBe(5);
+      expect(after.outputTokens - before.outputTokens).toBe(7);
+      expect(await store.toolBreakdown(range, 10)).toContainEqual({ tool: 'late_tool', calls: 1, errors: 1, durationSum: 12, durationCount: 1 });
+      expect((await store.listInteractions({ tool: 'late_tool' }, { first: 10 })).items.map((x) => x.id)).toEqual([r.id]);
     });
 
     it('migrates twice without change and refuses a newer schema', async () => {

@@ -33,6 +33,9 @@ import type { Context, Services } from './schema/context.js';
 import { attachGraphqlWs } from './transports/graphql-ws.js';
 import { handleSeedConnection } from './transports/seed-ws.js';
 import { handleHttpIngest } from './transports/ingest-http.js';
+import { OTLP_TRACES_PATH, handleOtlpHttp } from './transports/otlp-http.js';
+import { OtlpService } from './ingest/otlp/service.js';
+import type { OtlpGrpcServer } from './transports/otlp-grpc.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { createGraphiqlRenderer } from './transports/graphiql.js';
@@ -50,6 +53,8 @@ import { clientAddress, normaliseAddress } from './security/ip-allow.js';
 export interface App {
   services: Services;
   server: Server;
+  /** The OTLP/gRPC receiver's port once started; null when it is off. */
+  readonly otlpGrpcPort: number | null;
   start(): Promise<{ url: string; port: number; host: string }>;
   stop(): Promise<void>;
 }
@@ -115,6 +120,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,
+    otlp: new OtlpService(store, ingest, { orphanWaitMs: config.otlpOrphanWaitMs, maxBatchSize: config.maxBatchSize, logger }),
   };
   return { services, cluster, writer, live: new LiveMetrics(local, config.metricsIntervalMs), redis };
 }
@@ -266,6 +272,9 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
     if (path === HTTP_INGEST_PATH) {
       return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
     }
+    if (path === OTLP_TRACES_PATH) {
+      return void (gate.requireScope(principal, 'ingest', res) && handleOtlpHttp(req, res, { otlp: services.otlp, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
+    }
     serveStatic(req, res);
   };
 }
@@ -349,6 +358,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     () => services.clockSkew.records,
   );
   gate.registerMetrics(prom.registry);
+  services.otlp.registerMetrics(prom.registry);
   backpressure.registerMetrics(prom.registry);
   const ticks = wireCommits(core, prom);
 
@@ -363,14 +373,29 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   server.on('upgrade', createUpgradeHandler(services, gate, sockets));
 
   const retention = new RetentionJob(services.store, config.retentionDays, config.retentionIntervalMinutes * 60_000, logger);
+  let grpc: OtlpGrpcServer | null = null;
 
   return {
     services,
     server,
+    get otlpGrpcPort() {
+      return grpc?.port ?? null;
+    },
     async start() {
       await listen(server, config);
+      if (config.otlpGrpcPort !== undefined) {
+        // Loaded only when configured: the gRPC library is not needed otherwise.
+        const { startOtlpGrpc } = await import('./transports/otlp-grpc.js');
+        try {
+          grpc = await startOtlpGrpc({ otlp: services.otlp, gate, logger, maxPayloadBytes: config.maxPayloadBytes, host: config.host, port: config.otlpGrpcPort, tls });
+        } catch (err) {
+          throw new Error(`OTLP/gRPC could not listen on port ${config.otlpGrpcPort}: ${(err as Error).message}`, { cause: err });
+        }
+        logger.info({ port: grpc.port }, `OTLP/gRPC listening on ${config.host}:${grpc.port}`);
+      }
       logServerErrorsAfterListen(server, logger);
       retention.start();
+      services.otlp.start();
       const exposure = gate.exposureWarning(config.host);
       if (exposure) logger.warn(exposure);
       const addr = server.address() as AddressInfo;
@@ -381,6 +406,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       core.live.stop();
       await retention.stop();
       await closeServer(server, sockets);
+      await grpc?.stop();
+      await services.otlp.stop();
       await core.writer.drain();
       await services.alerts.stop();
       await ticks.return?.();

@@ -107,6 +107,13 @@ export const configSchema = z.object({
     .optional(),
   /** A timestamp further ahead of the receive time than this is the sender's clock; 5 minutes. */
   clockSkewToleranceMs: intFromString(1000, 7 * 86_400_000).default(300_000),
+  /**
+   * OTLP traces: spans of a trace whose root (or agent) span has not arrived become an
+   * interaction once no span of the trace has arrived for this long.
+   */
+  otlpOrphanWaitMs: intFromString(10, 86_400_000).default(60_000),
+  /** OTLP/gRPC trace receiver's port (on `host`); unset: off. 0 picks a free port. */
+  otlpGrpcPort: intFromString(0, 65535).optional(),
   /** Directory of the built dashboard; found next to the api package when unset. */
   webDir: z.string().optional(),
 });
@@ -176,6 +183,8 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_NAIVE_TIMEZONE: 'naiveTimezone',
   AI_MONITOR_CLOCK_SKEW_TOLERANCE_MS: 'clockSkewToleranceMs',
   AI_MONITOR_WEB_DIR: 'webDir',
+  AI_MONITOR_OTLP_ORPHAN_WAIT_MS: 'otlpOrphanWaitMs',
+  AI_MONITOR_OTLP_GRPC_PORT: 'otlpGrpcPort',
 };
 
 /** `"false"`, `"0"`, `"no"` and `"off"` are false; zod's coerce would call any non-empty string true. */

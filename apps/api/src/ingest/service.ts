@@ -40,6 +40,7 @@ export class IngestService {
     seed: { accepted: 0, rejected: 0 },
     http: { accepted: 0, rejected: 0 },
     graphql: { accepted: 0, rejected: 0 },
+    otlp: { accepted: 0, rejected: 0 },
   };
 
   constructor(

@@ -8,6 +8,7 @@ import type { ClusterPubSub, LocalPubSub } from '../pubsub/topics.js';
 import type { Logger } from '../log/logger.js';
 import type { Principal } from '../security/tokens.js';
 import type { AlertService } from '../alerts/service.js';
+import type { OtlpService } from '../ingest/otlp/service.js';
 
 export interface Services {
   config: Config;
@@ -19,6 +20,8 @@ export interface Services {
   cluster: ClusterPubSub;
   local: LocalPubSub;
   alerts: AlertService;
+  /** OpenTelemetry traces → interactions (OTLP/HTTP). */
+  otlp: OtlpService;
 }
 
 export interface Context {

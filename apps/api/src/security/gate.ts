@@ -121,6 +121,32 @@ export class SecurityGate {
     return result;
   }
 
+  /**
+   * A call on a protocol outside the HTTP server (OTLP/gRPC): allow-list of the peer address,
+   * token, rate limit and the ingest scope, with the same rules and counters as HTTP requests.
+   */
+  admitIngestPeer(token: string | null, address: string | null): Principal | Refusal {
+    if (this.allowList.enabled && !this.allowList.allows(address)) {
+      this.count('ip');
+      return { status: 403, code: 'FORBIDDEN', message: 'your address is not in the allow-list' };
+    }
+    const principal = this.tokens.resolve(token);
+    if (principal.kind === 'invalid') {
+      this.count('token');
+      return { status: 401, code: 'UNAUTHENTICATED', message: 'invalid token' };
+    }
+    if (this.limiter.enabled) {
+      const decision = this.limiter.take(principal.id ? `token:${principal.id}` : `ip:${address ?? 'unknown'}`);
+      if (!decision.ok) {
+        this.count('rate_limit');
+        return { status: 429, code: 'RATE_LIMITED', message: decision.message, retryAfterSeconds: decision.retryAfterSeconds };
+      }
+    }
+    const denial = scopeDenial(principal, 'ingest');
+    if (denial) this.count('scope');
+    return denial ?? principal;
+  }
+
   /** One message or operation on an open connection; a refusal message, or null when allowed. */
   throttle(principal: Principal, req: IncomingMessage): string | null {
     if (!this.limiter.enabled) return null;

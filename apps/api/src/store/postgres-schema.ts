@@ -141,6 +141,30 @@ const HAND_WRITTEN: readonly string[] = [
       count(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL)
     FROM {s}.interactions WHERE model IS NOT NULL GROUP BY 1, 2;
   `,
+  // v5: OpenTelemetry spans, unique per (trace_id, span_id), linked to their interaction.
+  `
+  CREATE TABLE {s}.spans (
+    trace_id text COLLATE "C" NOT NULL,
+    span_id text COLLATE "C" NOT NULL,
+    parent_span_id text,
+    interaction_id text COLLATE "C",
+    name text NOT NULL,
+    kind text NOT NULL,
+    start_ms double precision NOT NULL,
+    end_ms double precision NOT NULL,
+    status_code text NOT NULL,
+    status_message text,
+    attributes text NOT NULL,
+    events text NOT NULL,
+    links text NOT NULL,
+    resource text NOT NULL,
+    received_at bigint NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+  );
+  CREATE INDEX spans_interaction ON {s}.spans (interaction_id) WHERE interaction_id IS NOT NULL;
+  CREATE INDEX spans_waiting ON {s}.spans (received_at) WHERE interaction_id IS NULL;
+  CREATE INDEX spans_received ON {s}.spans (received_at);
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

@@ -29,6 +29,9 @@ import { INTERACTION_COLUMNS, TEXT_FIELDS, encodeValue, rowToInteraction, type C
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
+import type { Span } from '../model/span.js';
+import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
+import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
 
 type Client = pg.PoolClient;
 
@@ -407,6 +410,54 @@ export class PostgresStore extends SqlReads implements Store {
 
 
 
+  // ---------------------------------------------------------------- spans
+
+  async insertSpans(spans: readonly Span[]): Promise<boolean[]> {
+    if (spans.length === 0) return [];
+    // One JSON document for the batch, as for interactions; duplicates are skipped by the key.
+    const docs = spans.map((s) => Object.fromEntries(spanValues(s, this.dialect).map((v, i) => [SPAN_COLUMNS[i]!, v])));
+    const res = await this.pool.query<{ trace_id: string; span_id: string }>(
+      `INSERT INTO ${this.s}.spans (${SPAN_COLUMNS.join(', ')})
+       SELECT ${SPAN_COLUMNS.map((c) => `u.${c}`).join(', ')} FROM json_to_recordset($1::json) AS u(${SPAN_RECORDSET})
+       ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING trace_id, span_id`,
+      [JSON.stringify(docs)],
+    );
+    const fresh = new Set(res.rows.map((r) => `${r.trace_id}/${r.span_id}`));
+    // The first of two equal spans in one batch is the one stored.
+    return spans.map((s) => fresh.delete(`${s.traceId}/${s.spanId}`));
+  }
+
+  async linkSpans(links: readonly TraceLink[]): Promise<void> {
+    if (links.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${this.s}.spans s SET interaction_id = u.interaction_id FROM unnest($1::text[], $2::text[]) AS u(trace_id, interaction_id)
+       WHERE s.trace_id = u.trace_id AND s.interaction_id IS NULL`,
+      [links.map((l) => l.traceId), links.map((l) => l.interactionId)],
+    );
+  }
+
+  async amendInteraction(id: string, amendment: InteractionAmendment): Promise<boolean> {
+    // Serial with the inserts: the minute roll-up rows of this writer are read, added to and written.
+    return this.serial(() =>
+      this.tx(async (c) => {
+        const rows = await c.query<Row>(
+          `SELECT i.* FROM ${this.s}.interaction_ids k JOIN ${this.s}.interactions i ON i.ts = k.ts AND i.id = k.id WHERE k.id = $1 FOR UPDATE OF i`,
+          [cleanText(id)],
+        );
+        if (!rows.rows[0]) return false;
+        const { record, rollup } = amend(rowToInteraction(rows.rows[0]), amendment, MAX_TOOL_CALLS);
+        const tools = record.toolsUsed.map((t) => ({ ...t, tool: cleanText(t.tool) }));
+        await c.query(
+          `UPDATE ${this.s}.interactions SET tools_used = $1, tool_names = $2, input_tokens = $3, output_tokens = $4, cost_usd = $5, model = $6
+           WHERE ts = $7 AND id = $8`,
+          [JSON.stringify(tools), tools.map((t) => t.tool), record.inputTokens, record.outputTokens, record.costUsd, record.model === null ? null : cleanText(record.model), record.timestamp, record.id],
+        );
+        await this.applyRollup(c, rollup);
+        return true;
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- retention
 
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
@@ -443,6 +494,7 @@ export class PostgresStore extends SqlReads implements Store {
     for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);
+    n += await this.deleteChunk('spans', 'trace_id, span_id', 'received_at < $1', [cutoff], chunk);
     return n;
   }
 
@@ -518,6 +570,11 @@ export class PostgresStore extends SqlReads implements Store {
  * PostgreSQL text holds neither NUL nor unpaired UTF-16 surrogates (a truncated emoji, say);
  * both become U+FFFD, so one such record cannot fail its whole batch.
  */
+/** The spans table's columns as `json_to_recordset` reads them. */
+const SPAN_RECORDSET =
+  'trace_id text, span_id text, parent_span_id text, interaction_id text, name text, kind text, start_ms float8, end_ms float8, ' +
+  'status_code text, status_message text, attributes text, events text, links text, resource text, received_at int8';
+
 function cleanText(s: string): string {
   return SUSPECT.test(s) ? s.replace(/\u0000/g, '\uFFFD').replace(LONE_SURROGATE, '\uFFFD') : s;
 }

@@ -2,7 +2,7 @@
  * Aggregates a batch of new interactions per minute before they are merged into the stored
  * roll-ups, so a batch costs one upsert per (minute, key) rather than one per record.
  */
-import type { Interaction } from '../model/interaction.js';
+import type { Interaction, ToolUse } from '../model/interaction.js';
 import { Histogram } from '../model/histogram.js';
 import { MINUTE_MS } from './types.js';
 
@@ -112,14 +112,32 @@ export class BatchRollup {
   readonly models = new Map<string, ModelAgg>();
   readonly sessions = new Map<string, SessionAgg>();
 
-  add(r: Interaction): void {
-    const minute = Math.floor(r.timestamp / MINUTE_MS) * MINUTE_MS;
-    const failed = r.success ? 0 : 1;
+  private minute(minute: number): MinuteAgg {
     let m = this.minutes.get(minute);
     if (!m) {
       m = { minute, count: 0, errors: 0, rtSum: 0, rtMax: 0, hist: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0, costed: 0, unpriced: 0 };
       this.minutes.set(minute, m);
     }
+    return m;
+  }
+
+  /**
+   * What late spans add to an interaction stored before (OTLP traces arrive in pieces): its new
+   * tool calls and tokens, in the interaction's minute. The interaction is not counted again.
+   */
+  addLate(timestamp: number, tools: readonly ToolUse[], inputTokens: number, outputTokens: number, costUsd: number): void {
+    const minute = Math.floor(timestamp / MINUTE_MS) * MINUTE_MS;
+    const m = this.minute(minute);
+    m.inputTokens += inputTokens;
+    m.outputTokens += outputTokens;
+    m.costUsd += costUsd;
+    for (const t of tools) bumpTool(this.tools, minute, t);
+  }
+
+  add(r: Interaction): void {
+    const minute = Math.floor(r.timestamp / MINUTE_MS) * MINUTE_MS;
+    const failed = r.success ? 0 : 1;
+    const m = this.minute(minute);
     m.count++;
     m.errors += failed;
     m.rtSum += r.responseTimeMs;
@@ -135,10 +153,7 @@ export class BatchRollup {
     if (r.model !== null) this.addModel(minute, r, failed, costed, unpriced);
 
     bump(this.intents, minute, r.intent, failed, r.responseTimeMs, 1);
-    for (const t of r.toolsUsed) {
-      const toolFailed = t.success === false || (t.success === null && t.error !== null) ? 1 : 0;
-      bump(this.tools, minute, t.tool, toolFailed, t.durationMs ?? 0, t.durationMs === null ? 0 : 1);
-    }
+    for (const t of r.toolsUsed) bumpTool(this.tools, minute, t);
     if (!r.success) bump(this.errorTypes, minute, r.errorType ?? 'unknown', 1, 0, 0);
 
     const s = this.sessions.get(r.sessionId);
@@ -170,6 +185,11 @@ export class BatchRollup {
     a.costed += costed;
     a.unpriced += unpriced;
   }
+}
+
+function bumpTool(map: Map<string, KeyedAgg>, minute: number, t: ToolUse): void {
+  const toolFailed = t.success === false || (t.success === null && t.error !== null) ? 1 : 0;
+  bump(map, minute, t.tool, toolFailed, t.durationMs ?? 0, t.durationMs === null ? 0 : 1);
 }
 
 function bump(map: Map<string, KeyedAgg>, minute: number, key: string, failed: number, sum: number, n: number): void {

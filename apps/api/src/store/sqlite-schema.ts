@@ -121,6 +121,29 @@ const HAND_WRITTEN: readonly string[] = [
       count(cost_usd), sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)
     FROM interactions WHERE model IS NOT NULL GROUP BY 1, 2;
   `,
+  // v5: OpenTelemetry spans, unique per (trace_id, span_id), linked to their interaction.
+  `
+  CREATE TABLE spans (
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    interaction_id TEXT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start_ms REAL NOT NULL,
+    end_ms REAL NOT NULL,
+    status_code TEXT NOT NULL,
+    status_message TEXT,
+    attributes TEXT NOT NULL,
+    events TEXT NOT NULL,
+    links TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+  );
+  CREATE INDEX spans_interaction ON spans (interaction_id) WHERE interaction_id IS NOT NULL;
+  CREATE INDEX spans_waiting ON spans (received_at) WHERE interaction_id IS NULL;
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };

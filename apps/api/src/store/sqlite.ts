@@ -15,6 +15,9 @@ import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from '.
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
+import type { Span } from '../model/span.js';
+import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
+import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -172,6 +175,33 @@ export class SqliteStore extends SqlReads implements Store {
 
 
 
+  async insertSpans(spans: readonly Span[]): Promise<boolean[]> {
+    return this.db.transaction((batch: readonly Span[]) => {
+      const insert = this.stmt(`INSERT OR IGNORE INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map(() => '?').join(',')})`);
+      return batch.map((s) => insert.run(...spanValues(s, SQLITE_DIALECT)).changes > 0);
+    })(spans);
+  }
+
+  async linkSpans(links: readonly TraceLink[]): Promise<void> {
+    this.db.transaction(() => {
+      const link = this.stmt('UPDATE spans SET interaction_id = ? WHERE trace_id = ? AND interaction_id IS NULL');
+      for (const l of links) link.run(l.interactionId, l.traceId);
+    })();
+  }
+
+  async amendInteraction(id: string, amendment: InteractionAmendment): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.stmt('SELECT * FROM interactions WHERE id = ?').get(id);
+      if (!row) return false;
+      const { record, rollup } = amend(rowToInteraction(row), amendment, MAX_TOOL_CALLS);
+      this.stmt('UPDATE interactions SET tools_used = ?, tool_names = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, model = ? WHERE id = ?').run(
+        JSON.stringify(record.toolsUsed), toolNames(record), record.inputTokens, record.outputTokens, record.costUsd, record.model, id,
+      );
+      this.applyRollup(rollup);
+      return true;
+    })();
+  }
+
   async insertAlert(a: AlertRecord): Promise<void> {
     this.stmt(alerts.insertAlertSql(SQLITE_DIALECT)).run(...alerts.alertValues(a));
   }
@@ -199,6 +229,9 @@ export class SqliteStore extends SqlReads implements Store {
       }
       n += this.stmt('DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions WHERE last_ts < ? LIMIT ?)').run(cutoff, chunk).changes;
       n += this.stmt('DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ? LIMIT ?)').run(cutoff, chunk).changes;
+      // Spans go by receive time. Rowids grow with it, so the oldest are the first rowids: each
+      // chunk looks at those only, and no index is kept for this (one fewer per ingested span).
+      n += this.stmt('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans ORDER BY rowid LIMIT ?) AND received_at < ?').run(chunk, cutoff).changes;
       return n;
     })();
   }

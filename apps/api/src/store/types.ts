@@ -6,6 +6,8 @@ import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary,
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
+import type { Span } from '../model/span.js';
+import type { InteractionAmendment, TraceLink } from './core/spans.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -110,6 +112,27 @@ export interface AlertStore {
   countAlerts(filter: AlertFilter): Promise<number>;
 }
 
+/** OpenTelemetry spans, linked to the interaction their trace became. */
+export interface SpanStore {
+  /** Stores spans in one transaction; per span, true when new (false: its (trace id, span id) was stored). */
+  insertSpans(spans: readonly Span[]): Promise<boolean[]>;
+  /** A trace's spans, earliest first. */
+  traceSpans(traceId: string): Promise<Span[]>;
+  /** The spans linked to an interaction, earliest first. */
+  interactionSpans(interactionId: string): Promise<Span[]>;
+  /** The spans of several traces, in no particular order. */
+  spansOfTraces(traceIds: readonly string[]): Promise<Span[]>;
+  /** Links each trace's spans that are not linked yet to its interaction, in one transaction. */
+  linkSpans(links: readonly TraceLink[]): Promise<void>;
+  /** Traces with unlinked spans whose newest span arrived before `quietSince`, oldest first. */
+  waitingTraces(quietSince: number, limit: number): Promise<string[]>;
+  /**
+   * Adds late spans' tool calls and tokens to a stored interaction and its roll-ups, without
+   * counting the interaction again. False when the interaction is not stored.
+   */
+  amendInteraction(id: string, amendment: InteractionAmendment): Promise<boolean>;
+}
+
 /** Schema, retention and connection: what concerns the database as a whole. */
 export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
@@ -132,7 +155,7 @@ export interface StoreLifecycle {
  * The storage interface, one concern per part; a further concern (alert settings, say) is one
  * more interface in this list.
  */
-export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore {}
+export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, SpanStore {}
 
 export class StoreError extends Error {
   override name = 'StoreError';

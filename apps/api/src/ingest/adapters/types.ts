@@ -1,6 +1,6 @@
 import type { Naming } from '../fields.js';
 
-export type Transport = 'seed' | 'http' | 'graphql';
+export type Transport = 'seed' | 'http' | 'graphql' | 'otlp';
 
 /**
  * Turns a protocol's native record into the canonical (camelCase) record, unvalidated: values

@@ -10,6 +10,8 @@ import * as interactions from './interactions.js';
 import { interactionMatcher } from './filter.js';
 import * as rollups from './rollups.js';
 import * as alerts from './alerts.js';
+import * as spans from './spans.js';
+import type { Span } from '../../model/span.js';
 import type { SqlReader } from './sql.js';
 
 export abstract class SqlReads {
@@ -73,5 +75,21 @@ export abstract class SqlReads {
 
   countAlerts(filter: AlertFilter): Promise<number> {
     return alerts.countAlerts(this.reader, filter);
+  }
+
+  traceSpans(traceId: string): Promise<Span[]> {
+    return spans.traceSpans(this.reader, traceId);
+  }
+
+  spansOfTraces(traceIds: readonly string[]): Promise<Span[]> {
+    return spans.spansOfTraces(this.reader, traceIds);
+  }
+
+  interactionSpans(interactionId: string): Promise<Span[]> {
+    return spans.interactionSpans(this.reader, interactionId);
+  }
+
+  waitingTraces(quietSince: number, limit: number): Promise<string[]> {
+    return spans.waitingTraces(this.reader, quietSince, limit);
   }
 }

@@ -23,6 +23,7 @@ import type {
   TimeseriesPoint,
   ToolStat,
   UnpricedModel,
+  Trace,
 } from './types';
 
 const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType toolsUsed { tool }`;
@@ -110,6 +111,18 @@ export const InteractionQuery = gql<{ interaction: InteractionFull | null }, { i
       id sessionId timestamp receivedAt userInput intent responseTimeMs success errorType
       toolsUsed { tool params durationMs success error }
       assistant version environment model userId inputTokens outputTokens costUsd feedbackScore metadata
+    }
+  }
+`);
+
+export const InteractionTraceQuery = gql<{ interaction: { id: string; trace: Trace | null } | null }, { id: string }>(`
+  query InteractionTrace($id: ID!) {
+    interaction(id: $id) {
+      id
+      trace {
+        id spanCount durationMs startTime
+        spans { spanId parentSpanId name kind startTime endTime durationMs status { code message } attributes events { name time attributes } resource }
+      }
     }
   }
 `);

@@ -44,6 +44,19 @@ export type InteractionFilter = {
   tool?: string | null | undefined;
 };
 
+export type SpanKind =
+  | 'CLIENT'
+  | 'CONSUMER'
+  | 'INTERNAL'
+  | 'PRODUCER'
+  | 'SERVER'
+  | 'UNSPECIFIED';
+
+export type SpanStatusCode =
+  | 'ERROR'
+  | 'OK'
+  | 'UNSET';
+
 export type AcknowledgeAlertMutationVariables = Exact<{
   id: string | number;
 }>;
@@ -135,6 +148,13 @@ export type InteractionsQueryVariables = Exact<{
 
 
 export type InteractionsQuery = { interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+
+export type InteractionTraceQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type InteractionTraceQuery = { interaction: { id: string | null, trace: { id: string | null, spanCount: number | null, durationMs: number | null, startTime: string | null, spans: Array<{ spanId: string | null, parentSpanId: string | null, name: string | null, kind: SpanKind | null, startTime: string | null, endTime: string | null, durationMs: number | null, attributes: Record<string, unknown> | null, resource: Record<string, unknown> | null, status: { code: SpanStatusCode | null, message: string | null } | null, events: Array<{ name: string | null, time: string | null, attributes: Record<string, unknown> | null }> | null }> | null } | null } | null };
 
 export type MetricsQueryVariables = Exact<{
   window: string;

@@ -91,3 +91,14 @@ export type RangeVars = Optional<Omit<G.TimeseriesQueryVariables, 'bucket'>>;
 export type ClockSkewClient = Sure<Item<NonNull<G.ClockSkewQuery['clockSkew']>['clients']>, 'assistant' | 'address' | 'suggestedTimezone'>;
 
 export type ClockSkewSummary = Sure<Omit<NonNull<G.ClockSkewQuery['clockSkew']>, 'clients'>> & { clients: ClockSkewClient[] };
+
+type TraceNode = NonNull<NonNull<G.InteractionTraceQuery['interaction']>['trace']>;
+
+/** One span of a trace, as the waterfall shows it. */
+export type TraceSpan = Sure<Omit<Item<TraceNode['spans']>, 'status' | 'events'>, 'parentSpanId'> & {
+  status: Sure<NonNull<Item<TraceNode['spans']>['status']>, 'message'>;
+  events: Sure<Item<Item<TraceNode['spans']>['events']>>[];
+};
+
+/** An interaction's OpenTelemetry trace. */
+export type Trace = Sure<Omit<TraceNode, 'spans'>> & { spans: TraceSpan[] };
