@@ -30,7 +30,7 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
-  /** Turns the stored schema back into version 1's (before the settings table and `environment`), keeping the rows. */
+  /** Turns the stored schema back into version 1's (before the settings table, `environment` and the release tables), keeping the rows. */
   toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
@@ -58,7 +58,7 @@ const CASES: Case[] = [
           store.db.pragma('user_version = 999');
         },
         async toVersion1() {
-          store.db.exec('ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings');
+          store.db.exec('ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_release; DROP TABLE release_session; DROP TABLE release_moments; DROP TABLE improvements');
           store.db.pragma('user_version = 1');
         },
         reopen() {
@@ -88,6 +88,7 @@ const CASES: Case[] = [
         async toVersion1() {
           await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
           await pgQuery(`DROP TABLE "${schema}".settings`);
+          for (const t of ['rollup_release', 'release_session', 'release_moments', 'improvements']) await pgQuery(`DROP TABLE "${schema}".${t}`);
           await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {

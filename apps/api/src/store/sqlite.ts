@@ -15,6 +15,7 @@ import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from '.
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
+import { DAY_MS, HOUR_MS, ReleaseBatch, addMoments, type MomentsDelta } from './release-rollup.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -105,13 +106,16 @@ export class SqliteStore extends SqlReads implements Store {
     this.db.transaction((batch: readonly Interaction[]) => {
       const insert = this.stmt(INSERT_SQL);
       const rollup = new BatchRollup();
+      const release = new ReleaseBatch();
       const stored = batch.map((r) => {
         const info = insert.run(...interactionValues(r, SQLITE_DIALECT), toolNames(r));
         if (info.changes === 0) return false;
         rollup.add(r);
+        release.add(r);
         return true;
       });
       this.applyRollup(rollup);
+      this.applyReleaseRollup(release);
       return stored;
     })(records);
 
@@ -135,6 +139,34 @@ export class SqliteStore extends SqlReads implements Store {
       first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
       interactions = interactions + excluded.interactions, errors = errors + excluded.errors, rt_sum = rt_sum + excluded.rt_sum`);
     for (const s of r.sessions.values()) upSession.run(s.id, s.first, s.last, s.count, s.errors, s.rtSum);
+  }
+
+  /** The release roll-ups (store/release-rollup.ts): histograms merged read-add-write, inside the batch's transaction. */
+  private applyReleaseRollup(b: ReleaseBatch): void {
+    if (b.empty) return;
+    const getHist = this.stmt('SELECT hist FROM rollup_release WHERE assistant = ? AND version = ? AND hour = ? AND dimension = ? AND key = ?');
+    const up = this.stmt(`INSERT INTO rollup_release VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, hour, dimension, key) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors,
+        rt_sum = rt_sum + excluded.rt_sum, rt_max = max(rt_max, excluded.rt_max), hist = excluded.hist,
+        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+        cost_usd = cost_usd + excluded.cost_usd, first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`);
+    for (const a of b.rows.values()) {
+      const prev = getHist.get(a.assistant, a.version, a.hour, a.dimension, a.key) as { hist: Buffer } | undefined;
+      if (prev) decodeHistogramInto(a.hist, prev.hist);
+      up.run(a.assistant, a.version, a.hour, a.dimension, a.key, a.count, a.errors, a.rtSum, a.rtMax, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.first, a.last);
+    }
+    const upSession = this.stmt(`INSERT INTO release_session VALUES (?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, day, session_id) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
+      RETURNING count, errors`);
+    const moments = new Map<string, MomentsDelta>();
+    for (const s of b.sessions.values()) {
+      const now = upSession.get(s.assistant, s.version, s.day, s.sessionId, s.count, s.errors) as { count: number; errors: number };
+      addMoments(moments, s, now);
+    }
+    const upMoments = this.stmt(`INSERT INTO release_moments VALUES (?,?,?,?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, day) DO UPDATE SET sessions = sessions + excluded.sessions, n = n + excluded.n, y = y + excluded.y,
+        nn = nn + excluded.nn, yy = yy + excluded.yy, ny = ny + excluded.ny`);
+    for (const m of moments.values()) upMoments.run(m.assistant, m.version, m.day, m.sessions, m.n, m.y, m.nn, m.yy, m.ny);
   }
 
   async getInteraction(id: string): Promise<Interaction | null> {
@@ -177,6 +209,11 @@ export class SqliteStore extends SqlReads implements Store {
         n += this.stmt(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE minute < ? LIMIT ?)`)
           .run(minute, chunk).changes;
       }
+      for (const [table, unit, size] of RELEASE_RETENTION) {
+        const start = Math.floor(cutoff / size) * size;
+        n += this.stmt(`DELETE FROM ${table} WHERE (${unit}) IN (SELECT ${unit} FROM ${table} WHERE ${unit.split(', ')[2]} < ? LIMIT ?)`)
+          .run(start, chunk).changes;
+      }
       n += this.stmt('DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions WHERE last_ts < ? LIMIT ?)').run(cutoff, chunk).changes;
       n += this.stmt('DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ? LIMIT ?)').run(cutoff, chunk).changes;
       return n;
@@ -203,6 +240,13 @@ export class SqliteStore extends SqlReads implements Store {
 const RETENTION_KEYS: readonly [string, string][] = [
   ['rollup_minute', 'minute'],
   ...KEYED_ROLLUPS.map((t): [string, string] => [t.table, `minute, ${t.key}`]),
+];
+
+/** Release roll-up tables, their keys (the third column is the time unit) and unit sizes. */
+const RELEASE_RETENTION: readonly [string, string, number][] = [
+  ['rollup_release', 'assistant, version, hour, dimension, key', HOUR_MS],
+  ['release_session', 'assistant, version, day, session_id', DAY_MS],
+  ['release_moments', 'assistant, version, day', DAY_MS],
 ];
 
 function keyedUpsertSql(t: KeyedRollup): string {

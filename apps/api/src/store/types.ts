@@ -6,6 +6,8 @@ import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary,
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
+import type { ReleaseBucket, ReleaseCellRow, ReleaseSummary } from './core/releases.js';
+import type { ClusterMoments } from '../stats/proportions.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -72,6 +74,17 @@ export interface RollupStore {
   errorBreakdown(range: TimeRange, limit: number): Promise<ErrorTypeRow[]>;
 }
 
+/** Reads of the release roll-ups (store/release-rollup.ts). */
+export interface ReleaseStore {
+  /** Releases with traffic in the range, of one assistant ('' for records without one) or of all (null). */
+  listReleases(assistant: string | null, range: TimeRange): Promise<ReleaseSummary[]>;
+  /** One release's sums per (dimension, key) over the range (hours: `from` rounds down to its hour). */
+  releaseCells(assistant: string, version: string, range: TimeRange): Promise<ReleaseCellRow[]>;
+  /** Session moments of a release over the UTC days the range overlaps (cluster-robust variance). */
+  releaseMoments(assistant: string, version: string, range: TimeRange): Promise<ClusterMoments>;
+  releaseTimeseries(assistant: string, versions: readonly string[], range: TimeRange, bucketMs: number): Promise<ReleaseBucket[]>;
+}
+
 /** Raised alerts and their lifecycle. */
 export interface AlertStore {
   insertAlert(alert: AlertRecord): Promise<void>;
@@ -105,7 +118,7 @@ export interface StoreLifecycle {
  * The storage interface, one concern per part; a further concern (alert settings, say) is one
  * more interface in this list.
  */
-export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore {}
+export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, ReleaseStore {}
 
 export class StoreError extends Error {
   override name = 'StoreError';

@@ -11,6 +11,9 @@ import { interactionMatcher } from './filter.js';
 import * as rollups from './rollups.js';
 import * as alerts from './alerts.js';
 import type { SqlReader } from './sql.js';
+import * as releases from './releases.js';
+import type { ReleaseBucket, ReleaseCellRow, ReleaseSummary } from './releases.js';
+import type { ClusterMoments } from '../../stats/proportions.js';
 
 export abstract class SqlReads {
   protected abstract readonly reader: SqlReader;
@@ -65,5 +68,21 @@ export abstract class SqlReads {
 
   countAlerts(filter: AlertFilter): Promise<number> {
     return alerts.countAlerts(this.reader, filter);
+  }
+
+  listReleases(assistant: string | null, range: TimeRange): Promise<ReleaseSummary[]> {
+    return releases.listReleases(this.reader, assistant, range);
+  }
+
+  releaseCells(assistant: string, version: string, range: TimeRange): Promise<ReleaseCellRow[]> {
+    return releases.releaseCells(this.reader, assistant, version, range);
+  }
+
+  releaseMoments(assistant: string, version: string, range: TimeRange): Promise<ClusterMoments> {
+    return releases.releaseMoments(this.reader, assistant, version, range);
+  }
+
+  releaseTimeseries(assistant: string, versions: readonly string[], range: TimeRange, bucketMs: number): Promise<ReleaseBucket[]> {
+    return releases.releaseTimeseries(this.reader, assistant, versions, range, bucketMs);
   }
 }
