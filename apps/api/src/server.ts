@@ -39,6 +39,7 @@ import { AlertConfigFileStore } from './alerts/config-file.js';
 import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
+import { ReleaseService } from './releases/service.js';
 import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules, type SchemaDenial } from './security/graphql-hardening.js';
 import { scopeDenial, type Principal } from './security/tokens.js';
@@ -106,6 +107,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     ingest,
     clockSkew,
     metrics: new MetricsService(store),
+    releases: new ReleaseService(store),
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,

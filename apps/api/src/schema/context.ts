@@ -8,6 +8,7 @@ import type { ClusterPubSub, LocalPubSub } from '../pubsub/topics.js';
 import type { Logger } from '../log/logger.js';
 import type { Principal } from '../security/tokens.js';
 import type { AlertService } from '../alerts/service.js';
+import type { ReleaseService } from '../releases/service.js';
 
 export interface Services {
   config: Config;
@@ -19,6 +20,7 @@ export interface Services {
   cluster: ClusterPubSub;
   local: LocalPubSub;
   alerts: AlertService;
+  releases: ReleaseService;
 }
 
 export interface Context {

@@ -5,5 +5,6 @@ import './session.js';
 import './metrics.js';
 import './alerts.js';
 import './clock-skew.js';
+import './releases.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
