@@ -213,6 +213,24 @@ for (const c of CASES) {
       expect(whole.histogram.total()).toBe(whole.count);
     });
 
+    it('stores improvements: insert, compare-and-set replace, list in creation order', async () => {
+      const base = {
+        id: 'imp-2', title: 'Fewer timeouts', problemKind: 'error_type' as const, problem: 'timeout', assistant: 'bot-a', baseline: '1.0', fix: '2.0',
+        status: 'open' as const, createdAt: T0 + 5, updatedAt: T0 + 5, judgedAt: null, evidence: null, delivery: null,
+      };
+      expect(await h.store.insertImprovement(base)).toEqual(base);
+      await h.store.insertImprovement({ ...base, id: 'imp-1', createdAt: T0, updatedAt: T0, fix: null });
+      const evidence = { dimension: 'ERROR_TYPE', key: 'timeout', metric: 'success' as const, diff: 3, low: 1, high: 5, baselineCount: 10, fixCount: 12, sampleNeeded: 0, judgedFrom: 1, judgedTo: 2 };
+      const verified = { ...base, status: 'verified' as const, evidence, judgedAt: T0 + 9 };
+      // Only while the status is still the expected one: a second judge loses.
+      expect(await h.store.replaceImprovement(verified, 'open')).toEqual(verified);
+      expect(await h.store.replaceImprovement({ ...base, status: 'regressed' }, 'open')).toBeNull();
+      expect(await h.store.getImprovement('imp-2')).toEqual(verified);
+      expect((await h.store.listImprovements(null)).map((i) => i.id)).toEqual(['imp-1', 'imp-2']);
+      expect((await h.store.listImprovements('verified')).map((i) => i.id)).toEqual(['imp-2']);
+      expect(await h.store.getImprovement('none')).toBeNull();
+    });
+
     it('retention removes release roll-ups before the cutoff', async () => {
       await h.store.insertInteractions(dataset());
       const cutoff = T0 + 3 * DAY;

@@ -40,6 +40,7 @@ import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
 import { ReleaseService } from './releases/service.js';
+import { ImprovementService } from './improvements/service.js';
 import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules, type SchemaDenial } from './security/graphql-hardening.js';
 import { scopeDenial, type Principal } from './security/tokens.js';
@@ -99,6 +100,9 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     logger,
   });
   await alerts.start();
+  const releases = new ReleaseService(store);
+  const improvements = new ImprovementService({ store, releases, local, webhookUrl: () => alerts.settings.webhook_url ?? null, logger });
+  improvements.start();
   // Subscribers (GraphQL clients) get bounded queues: a client that stops reading loses its oldest events.
   const services: Services = {
     config,
@@ -107,7 +111,8 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     ingest,
     clockSkew,
     metrics: new MetricsService(store),
-    releases: new ReleaseService(store),
+    releases,
+    improvements,
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,
@@ -379,6 +384,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await closeServer(server, sockets);
       await core.writer.drain();
       await services.alerts.stop();
+      await services.improvements.stop();
       await ticks.return?.();
       await core.redis?.close();
       await services.store.close();

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Principal } from '../security/tokens.js';
 import type { AlertService } from '../alerts/service.js';
 import type { ReleaseService } from '../releases/service.js';
+import type { ImprovementService } from '../improvements/service.js';
 
 export interface Services {
   config: Config;
@@ -21,6 +22,7 @@ export interface Services {
   local: LocalPubSub;
   alerts: AlertService;
   releases: ReleaseService;
+  improvements: ImprovementService;
 }
 
 export interface Context {

@@ -90,6 +90,7 @@ export class PostgresStore extends SqlReads implements Store {
   private readonly where: string;
   private readonly dialect: Dialect;
   protected readonly reader: SqlReader;
+  protected readonly executor: SqlReader;
 
   constructor(opts: PostgresStoreOptions) {
     super();
@@ -99,6 +100,7 @@ export class PostgresStore extends SqlReads implements Store {
     this.where = redactUrl(opts.url);
     this.dialect = postgresDialect(this.s);
     this.reader = { dialect: this.dialect, all: (sql, args) => this.rows(sql, [...args]) };
+    this.executor = this.reader;
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,

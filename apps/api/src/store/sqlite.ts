@@ -53,6 +53,10 @@ export class SqliteStore extends SqlReads implements Store {
     dialect: SQLITE_DIALECT,
     all: async (sql, args) => this.stmt(sql).all(...args),
   };
+  protected readonly executor: SqlReader = {
+    dialect: SQLITE_DIALECT,
+    all: async (sql, args) => this.stmt(sql).all(...args),
+  };
 
   constructor(opts: SqliteStoreOptions) {
     super();

@@ -8,6 +8,7 @@ import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
 import type { ReleaseBucket, ReleaseCellRow, ReleaseSummary } from './core/releases.js';
 import type { ClusterMoments } from '../stats/proportions.js';
+import type { Improvement, ImprovementStatus } from '../model/improvement.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -85,6 +86,16 @@ export interface ReleaseStore {
   releaseTimeseries(assistant: string, versions: readonly string[], range: TimeRange, bucketMs: number): Promise<ReleaseBucket[]>;
 }
 
+/** The improvement tracker (model/improvement.ts). */
+export interface ImprovementStore {
+  insertImprovement(i: Improvement): Promise<Improvement>;
+  /** Replaces it; with `expected`, only while its status is that (compare-and-set). */
+  replaceImprovement(next: Improvement, expected: ImprovementStatus | null): Promise<Improvement | null>;
+  getImprovement(id: string): Promise<Improvement | null>;
+  /** Oldest first. */
+  listImprovements(status: ImprovementStatus | null): Promise<Improvement[]>;
+}
+
 /** Raised alerts and their lifecycle. */
 export interface AlertStore {
   insertAlert(alert: AlertRecord): Promise<void>;
@@ -118,7 +129,7 @@ export interface StoreLifecycle {
  * The storage interface, one concern per part; a further concern (alert settings, say) is one
  * more interface in this list.
  */
-export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, ReleaseStore {}
+export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, ReleaseStore, ImprovementStore {}
 
 export class StoreError extends Error {
   override name = 'StoreError';
