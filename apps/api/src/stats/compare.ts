@@ -10,7 +10,7 @@ import type { Histogram } from '../model/histogram.js';
 import { benjaminiHochberg } from './multiple.js';
 import { alternativeOf, sampleSizePerGroup } from './power.js';
 import { effective, newcombe, twoProportionP, wilson } from './proportions.js';
-import { quantileDifference, quantileInterval } from './quantiles.js';
+import { quantileDifference, quantileInterval, type QuantileEstimate } from './quantiles.js';
 import { DEFAULT_TUNING_N, proportionDiffSequence } from './sequential.js';
 
 export type Dimension = 'OVERALL' | 'INTENT' | 'TOOL' | 'ERROR_TYPE' | 'MODEL';
@@ -95,18 +95,17 @@ export interface DesignEffects {
 
 const pct = (v: number): number => v * 100;
 
-function releaseStats(c: ReleaseCell, deff: number, alpha: number): ReleaseStats {
+function releaseStats(c: ReleaseCell, deff: number, alpha: number, p95: QuantileEstimate | null): ReleaseStats {
   const eff = effective(c.successes, c.count, deff);
   const w = wilson(eff.x, eff.n, alpha);
-  const p50 = c.histogram ? quantileInterval(c.histogram, 0.5, alpha, c.rtMax) : null;
-  const p95 = c.histogram ? quantileInterval(c.histogram, 0.95, alpha, c.rtMax) : null;
+  const p50 = c.histogram ? c.histogram.quantile(0.5, c.rtMax) : null;
   const has = c.count > 0;
   return {
     count: c.count,
     successRate: has ? pct(c.successes / c.count) : null,
     successLow: has ? pct(w.low) : null,
     successHigh: has ? pct(w.high) : null,
-    p50: p50?.value ?? null,
+    p50,
     p95: p95?.value ?? null,
     p95Low: p95?.low ?? null,
     p95High: p95?.high ?? null,
@@ -125,15 +124,16 @@ function directional(diff: number, low: number, high: number): Verdict {
 /** One row without its q-value (which needs every row's p-value). */
 function compareRow(input: RowInput, deff: DesignEffects, opts: CompareOptions, sequentialAlpha: number): ComparisonRow {
   const { baseline: b, candidate: c } = input;
-  const bs = releaseStats(b, deff.baseline, opts.alpha);
-  const cs = releaseStats(c, deff.candidate, opts.alpha);
+  // Each release's p95 interval once: the row's stats and the difference share it.
+  const p95b = b.histogram ? quantileInterval(b.histogram, 0.95, opts.alpha, b.rtMax) : null;
+  const p95c = c.histogram ? quantileInterval(c.histogram, 0.95, opts.alpha, c.rtMax) : null;
+  const bs = releaseStats(b, deff.baseline, opts.alpha, p95b);
+  const cs = releaseStats(c, deff.candidate, opts.alpha, p95c);
   const be = effective(b.successes, b.count, deff.baseline);
   const ce = effective(c.successes, c.count, deff.candidate);
   const both = b.count > 0 && c.count > 0;
   const d = both ? newcombe(ce.x, ce.n, be.x, be.n, opts.alpha) : null;
   const seq = both ? proportionDiffSequence(ce.x, ce.n, be.x, be.n, sequentialAlpha, opts.tuningN) : null;
-  const p95b = b.histogram ? quantileInterval(b.histogram, 0.95, opts.alpha, b.rtMax) : null;
-  const p95c = c.histogram ? quantileInterval(c.histogram, 0.95, opts.alpha, c.rtMax) : null;
   const p95d = p95b && p95c ? quantileDifference(p95c, p95b) : null;
 
   const reference = b.count > 0 ? b.successes / b.count : c.count > 0 ? c.successes / c.count : 0.5;
