@@ -143,6 +143,9 @@ describe('improvement tracker', () => {
     [{ title: 't', problemKind: 'FILTER', problem: '[1]', baseline: '1.0' }, /problem: a filter problem/],
     [{ title: 't', problemKind: 'INTENT', problem: 'x', baseline: '1.0', fix: '1.0' }, /fix: must differ/],
     [{ title: 'x'.repeat(201), problemKind: 'INTENT', problem: 'x', baseline: '1.0' }, /title: at most 200/],
+    [{ title: 't', problemKind: 'INTENT', problem: 'x'.repeat(2001), baseline: '1.0' }, /problem: at most 2000/],
+    [{ title: 't', problemKind: 'INTENT', problem: 'x', baseline: 'v'.repeat(201) }, /baseline: at most 200/],
+    [{ title: 't', problemKind: 'INTENT', problem: 'x', baseline: '1.0', fix: 'v'.repeat(201) }, /fix: at most 200/],
   ])('rejects %o with an error naming the field', async (input, message) => {
     const r = await create(input);
     expect(r.errors?.[0]?.message).toMatch(message);

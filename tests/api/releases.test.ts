@@ -158,6 +158,19 @@ describe('compareReleases', () => {
     expect(ok.errors).toBeUndefined();
   });
 
+  it('checks limit (1–200) and the number of versions (1–10)', async () => {
+    const q = (limit: number) => gql(server, `{ compareReleases(assistant: "bot-a", baseline: "1.0", candidate: "2.0", limit: ${limit}) { rows { key } } }`);
+    expect((await q(0)).errors?.[0]?.message).toMatch(/limit: must be between 1 and 200/);
+    expect((await q(201)).errors?.[0]?.message).toMatch(/limit/);
+    const one = await gql<{ compareReleases: { rows: { dimension: string }[] } }>(server, `{ compareReleases(assistant: "bot-a", baseline: "1.0", candidate: "2.0", limit: 1) { rows { dimension } } }`);
+    expect(one.data!.compareReleases.rows.map((r) => r.dimension)).toEqual(['INTENT', 'TOOL', 'ERROR_TYPE', 'MODEL']);
+    const versions = Array.from({ length: 11 }, (_, i) => `"v${i}"`).join(', ');
+    const many = await gql(server, `{ releaseTimeseries(versions: [${versions}]) { version } }`);
+    expect(many.errors?.[0]?.message).toMatch(/versions: between 1 and 10/);
+    const none = await gql(server, `{ releaseTimeseries(versions: []) { version } }`);
+    expect(none.errors?.[0]?.message).toMatch(/versions/);
+  });
+
   it('gives success rate and p95 over time per release', async () => {
     const r = await gql<{ releaseTimeseries: { version: string; count: number; successRate: number; p95: number }[] }>(
       server,
