@@ -12,7 +12,7 @@ import { PostgresStore } from '../../apps/api/dist/store/postgres.js';
 import type { Store } from '../../apps/api/dist/store/types.js';
 import type { Interaction } from '../../apps/api/dist/model/interaction.js';
 import { storedInteraction } from '../helpers/records.js';
-import { PG_URL, dropSchema, noteSkip, probePostgres, randomName } from '../helpers/services.js';
+import { PG_URL, dropSchema, noteSkip, pgQuery, probePostgres, randomName } from '../helpers/services.js';
 
 const pgError = await probePostgres();
 noteSkip('release roll-ups: postgres', 'PostgreSQL', pgError);
@@ -94,9 +94,13 @@ function referenceMoments(records: Interaction[], assistant: string, version: st
   return m;
 }
 
+const V4_TABLES = ['rollup_release', 'release_session', 'release_moments', 'improvements'];
+
 interface Harness {
   store: Store;
   replica(): Store;
+  /** Turns the schema back into version 3's (no release tables), keeping the interactions. */
+  toVersion3(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -113,9 +117,14 @@ const CASES = [
         opened.push(s);
         return s;
       };
+      const store = make() as SqliteStore;
       return {
-        store: make(),
+        store,
         replica: make,
+        async toVersion3() {
+          for (const t of V4_TABLES) store.db.exec(`DROP TABLE ${t}`);
+          store.db.pragma('user_version = 3');
+        },
         async cleanup() {
           for (const s of opened) await s.close();
           rmSync(dir, { recursive: true, force: true });
@@ -137,6 +146,10 @@ const CASES = [
       return {
         store: make(),
         replica: make,
+        async toVersion3() {
+          for (const t of V4_TABLES) await pgQuery(`DROP TABLE "${schema}".${t}`);
+          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 3`);
+        },
         async cleanup() {
           for (const s of opened) await s.close();
           await dropSchema(schema);
@@ -181,6 +194,22 @@ for (const c of CASES) {
       expect(a2.count).toBe(in2.length);
       expect(a2.first).toBe(Math.min(...in2.map((r) => r.timestamp)));
       expect(a2.last).toBe(Math.max(...in2.map((r) => r.timestamp)));
+    });
+
+    it('upgrading from version 3 fills the release roll-ups from the interactions already stored', async () => {
+      const records = dataset();
+      await h.store.insertInteractions(records);
+      await h.toVersion3();
+      const upgraded = h.replica();
+      await upgraded.migrate();
+      for (const [assistant, version] of [['bot-a', '1.0'], ['', '2.0']] as const) {
+        const cells = await upgraded.releaseCells(assistant, version, RANGE);
+        expect(new Map(cells.map((x) => [`${x.dimension}/${x.key}`, { count: x.count, errors: x.errors }]))).toEqual(referenceCells(records, assistant, version));
+        expect(await upgraded.releaseMoments(assistant, version, RANGE)).toEqual(referenceMoments(records, assistant, version));
+      }
+      // Migrating again changes nothing.
+      await upgraded.migrate();
+      expect((await upgraded.releaseCells('bot-a', '1.0', RANGE)).find((x) => x.dimension === '')!.count).toBe(referenceCells(records, 'bot-a', '1.0').get('/')!.count);
     });
 
     it('reads only the hours a range covers, and buckets the time series per release', async () => {

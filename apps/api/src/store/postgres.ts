@@ -29,7 +29,7 @@ import { INTERACTION_COLUMNS, TEXT_FIELDS, encodeValue, rowToInteraction, type C
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
-import { DAY_MS as RELEASE_DAY_MS, HOUR_MS, ReleaseBatch, addMoments, type MomentsDelta, type ReleaseAgg } from './release-rollup.js';
+import { BACKFILL_CHUNK, DAY_MS as RELEASE_DAY_MS, HOUR_MS, RELEASE_ROLLUP_VERSION, ReleaseBatch, addMoments, type MomentsDelta, type ReleaseAgg } from './release-rollup.js';
 
 type Client = pg.PoolClient;
 
@@ -175,6 +175,8 @@ export class PostgresStore extends SqlReads implements Store {
       }
       for (let v = current; v < POSTGRES_SCHEMA_VERSION; v++) {
         await c.query(POSTGRES_MIGRATIONS[v]!.replaceAll('{s}', this.s));
+        // The release roll-ups start out filled from the interactions already stored (under the migration lock, once).
+        if (v + 1 === RELEASE_ROLLUP_VERSION && current > 0) await this.backfillReleases(c);
         await c.query(`INSERT INTO ${this.s}.ai_monitor_schema_version (version) VALUES ($1)`, [v + 1]);
       }
     });
@@ -400,6 +402,25 @@ export class PostgresStore extends SqlReads implements Store {
          nn = t.nn + excluded.nn, yy = t.yy + excluded.yy, ny = t.ny + excluded.ny`,
       [m.map((x) => x.assistant), m.map((x) => x.version), m.map((x) => x.day), m.map((x) => x.sessions), m.map((x) => x.n), m.map((x) => x.y), m.map((x) => x.nn), m.map((x) => x.yy), m.map((x) => x.ny)],
     );
+  }
+
+  /** Adds every stored interaction with a version to the release roll-ups, in (ts, seq) order, in the migration's transaction. */
+  private async backfillReleases(c: Client): Promise<void> {
+    let after: [number, number] | null = null;
+    for (;;) {
+      const rows: Row[] = (
+        await c.query<Row>(
+          `SELECT * FROM ${this.s}.interactions WHERE version IS NOT NULL ${after ? 'AND (ts, seq) > ($1, $2)' : ''} ORDER BY ts, seq LIMIT ${BACKFILL_CHUNK}`,
+          after ?? [],
+        )
+      ).rows;
+      if (rows.length === 0) return;
+      const batch = new ReleaseBatch();
+      for (const r of rows) batch.add(rowToInteraction(r));
+      await this.applyReleaseRollup(c, batch);
+      const last = rows[rows.length - 1]!;
+      after = [Number(last.ts), Number(last.seq)];
+    }
   }
 
   // ---------------------------------------------------------------- interaction reads

@@ -23,6 +23,10 @@ import type { Interaction } from '../model/interaction.js';
 import { Histogram } from '../model/histogram.js';
 
 export const HOUR_MS = 3_600_000;
+/** The schema version that added the release roll-ups; upgrading to it fills them from the stored interactions. */
+export const RELEASE_ROLLUP_VERSION = 4;
+/** Interactions per chunk when filling the roll-ups on upgrade. */
+export const BACKFILL_CHUNK = 5000;
 export const DAY_MS = 86_400_000;
 
 export type ReleaseDimension = '' | 'intent' | 'tool' | 'error_type' | 'model';

@@ -15,7 +15,7 @@ import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from '.
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
-import { DAY_MS, HOUR_MS, ReleaseBatch, addMoments, type MomentsDelta } from './release-rollup.js';
+import { BACKFILL_CHUNK, DAY_MS, HOUR_MS, RELEASE_ROLLUP_VERSION, ReleaseBatch, addMoments, type MomentsDelta } from './release-rollup.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -97,6 +97,8 @@ export class SqliteStore extends SqlReads implements Store {
     for (let v = current; v < SQLITE_SCHEMA_VERSION; v++) {
       this.db.transaction(() => {
         this.db.exec(SQLITE_MIGRATIONS[v]!);
+        // The release roll-ups start out filled from the interactions already stored.
+        if (v + 1 === RELEASE_ROLLUP_VERSION && current > 0) this.backfillReleases();
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
@@ -171,6 +173,19 @@ export class SqliteStore extends SqlReads implements Store {
       ON CONFLICT (assistant, version, day) DO UPDATE SET sessions = sessions + excluded.sessions, n = n + excluded.n, y = y + excluded.y,
         nn = nn + excluded.nn, yy = yy + excluded.yy, ny = ny + excluded.ny`);
     for (const m of moments.values()) upMoments.run(m.assistant, m.version, m.day, m.sessions, m.n, m.y, m.nn, m.yy, m.ny);
+  }
+
+  /** Adds every stored interaction with a version to the release roll-ups (inside the migration's transaction). */
+  private backfillReleases(): void {
+    const select = this.db.prepare(`SELECT * FROM interactions WHERE seq > ? AND version IS NOT NULL ORDER BY seq LIMIT ${BACKFILL_CHUNK}`);
+    for (let after = 0; ; ) {
+      const rows = select.all(after) as Row[];
+      if (rows.length === 0) return;
+      const batch = new ReleaseBatch();
+      for (const r of rows) batch.add(rowToInteraction(r));
+      this.applyReleaseRollup(batch);
+      after = Number(rows[rows.length - 1]!.seq);
+    }
   }
 
   async getInteraction(id: string): Promise<Interaction | null> {
