@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
+import fc from 'fast-check';
 import { gql, startServer, type RunningServer } from '../helpers/app.js';
 
 let server: RunningServer;
@@ -180,6 +181,37 @@ describe('compareReleases', () => {
     const total = (v: string) => r.data!.releaseTimeseries.filter((p) => p.version === v).reduce((n, p) => n + p.count, 0);
     expect(total('1.0')).toBe(1200);
     expect(total('2.0')).toBe(1200);
+  });
+});
+
+describe('hostile arguments', () => {
+  it('answers any arguments with data or an error naming the problem, and keeps serving (seeded, bounded)', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('', '\u0000', '💥', 'x'.repeat(500)));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          assistant: fc.option(text),
+          baseline: text,
+          candidate: text,
+          minSample: fc.integer({ min: -10, max: 2_000_000 }),
+          effect: fc.double({ min: -10, max: 200, noNaN: true }),
+          window: fc.constantFrom('1h', '7d', '0m', '500d', 'soon'),
+        }),
+        async (vars) => {
+          const r = await gql<{ compareReleases: { overall: { verdict: string } } }>(
+            server,
+            `query ($assistant: String, $baseline: String!, $candidate: String!, $minSample: Int, $effect: Float, $window: String) {
+              compareReleases(assistant: $assistant, baseline: $baseline, candidate: $candidate, minSample: $minSample, effect: $effect, window: $window) { overall { verdict } } }`,
+            vars,
+          );
+          if (r.errors) expect(r.errors[0]!.message).toMatch(/^(minSample|effect|limit|baseline|candidate|window|from|range)/);
+          else expect(['INSUFFICIENT_DATA', 'NO_CHANGE', 'IMPROVED', 'REGRESSED']).toContain(r.data!.compareReleases.overall.verdict);
+        },
+      ),
+      { seed: 15, numRuns: 40 },
+    );
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
   });
 });
 

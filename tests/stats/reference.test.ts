@@ -5,6 +5,7 @@
  * confidence sequence.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { Histogram } from '../../apps/api/src/model/histogram.js';
 import {
   benjaminiHochberg,
@@ -194,5 +195,37 @@ describe('compareReleaseCells', () => {
     const four = compareReleaseCells({ dimension: 'OVERALL', key: '', baseline: cell(2000, 1800), candidate: cell(2000, 1760) }, [], { baseline: 4, candidate: 4 });
     expect(four.overall.successDiffHigh! - four.overall.successDiffLow!).toBeGreaterThan(1.9 * (one.overall.successDiffHigh! - one.overall.successDiffLow!));
     expect(four.overall.pValue!).toBeGreaterThan(one.overall.pValue!);
+  });
+});
+
+describe('properties (fast-check, seeded)', () => {
+  const counts = fc.integer({ min: 0, max: 5000 }).chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n)));
+  it('Wilson lies in [0, 1] and contains the observed rate; Newcombe lies in [−1, 1] and contains the difference', () => {
+    fc.assert(
+      fc.property(counts, counts, ([x1, n1], [x2, n2]) => {
+        const w = wilson(x1, n1);
+        expect(w.low).toBeGreaterThanOrEqual(0);
+        expect(w.high).toBeLessThanOrEqual(1);
+        if (n1 > 0) expect(w.low <= x1 / n1 + 1e-12 && x1 / n1 <= w.high + 1e-12).toBe(true);
+        if (n1 > 0 && n2 > 0) {
+          const d = newcombe(x1, n1, x2, n2);
+          expect(d.low).toBeGreaterThanOrEqual(-1 - 1e-12);
+          expect(d.high).toBeLessThanOrEqual(1 + 1e-12);
+          expect(d.low <= d.diff + 1e-12 && d.diff <= d.high + 1e-12).toBe(true);
+          const p = twoProportionP(x1, n1, x2, n2);
+          expect(p >= 0 && p <= 1).toBe(true);
+        }
+      }),
+      { seed: 1998, numRuns: 500 },
+    );
+  });
+  it('BH q-values are at least the p-values and at most 1', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }), (p) => {
+        const q = benjaminiHochberg(p);
+        q.forEach((v, i) => expect(v >= p[i]! - 1e-15 && v <= 1).toBe(true));
+      }),
+      { seed: 1995, numRuns: 300 },
+    );
   });
 });
