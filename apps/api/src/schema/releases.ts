@@ -150,19 +150,38 @@ export function compareRequest(args: CompareArgs): CompareRequest {
   };
 }
 
-/** One comparison per (tick, arguments), shared by every subscriber asking the same. */
-const tickCache = new WeakMap<Context['services'], { tick: number; byArgs: Map<string, Promise<ReleaseComparison>> }>();
+/**
+ * The live comparison per arguments, shared by every subscriber asking the same and computed
+ * at most once per second (ticks come up to four times a second while traffic flows, and a
+ * comparison over millions of interactions costs tens of milliseconds).
+ */
+const LIVE_MIN_INTERVAL_MS = 1000;
 
-function comparisonForTick(ctx: Context, tick: number, args: CompareArgs): Promise<ReleaseComparison> {
-  let entry = tickCache.get(ctx.services);
-  if (!entry || entry.tick !== tick) tickCache.set(ctx.services, (entry = { tick, byArgs: new Map() }));
+interface LiveEntry {
+  at: number;
+  result: Promise<ReleaseComparison>;
+  /** The one computation queued for when the interval is over: ticks meanwhile all get it, so the last change is never missed. */
+  next: Promise<ReleaseComparison> | null;
+}
+
+const liveCache = new WeakMap<Context['services'], Map<string, LiveEntry>>();
+
+function comparisonForTick(ctx: Context, _tick: number, args: CompareArgs): Promise<ReleaseComparison> {
+  let cache = liveCache.get(ctx.services);
+  if (!cache) liveCache.set(ctx.services, (cache = new Map()));
   const key = JSON.stringify([args.window, args.from?.getTime(), args.to?.getTime(), args.assistant, args.baseline, args.candidate, args.minSample, args.effect, args.limit]);
-  let c = entry.byArgs.get(key);
-  if (!c) {
-    c = ctx.services.releases.compare(compareRequest(args));
-    entry.byArgs.set(key, c);
-  }
-  return c;
+  const now = Date.now();
+  // Entries of arguments nobody asked for lately are dropped.
+  for (const [k, v] of cache) if (now - v.at > 60_000 && !v.next) cache.delete(k);
+  const start = (): Promise<ReleaseComparison> => {
+    const result = ctx.services.releases.compare(compareRequest(args));
+    cache.set(key, { at: Date.now(), result, next: null });
+    return result;
+  };
+  const entry = cache.get(key);
+  if (!entry || now >= entry.at + LIVE_MIN_INTERVAL_MS) return start();
+  entry.next ??= new Promise<void>((r) => setTimeout(r, entry.at + LIVE_MIN_INTERVAL_MS - now)).then(start);
+  return entry.next;
 }
 
 builder.queryFields((t) => ({
