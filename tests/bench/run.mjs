@@ -17,8 +17,10 @@ import { otlpBodies, otlpIngest } from './otlp.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
+/** Size of the release-comparison database (BENCH_RELEASES_ROWS shrinks it while developing). */
+const RELEASE_ROWS = Number(process.env.BENCH_RELEASES_ROWS ?? 5_000_000);
 const n = (x) => Math.max(1, Math.round(x * SCALE));
-/** BENCH_ONLY=seed,cost,graphql,fanout,otlp,query,postgres,flood (or `npm run bench -- flood`) runs a subset. */
+/** BENCH_ONLY=seed,cost,graphql,fanout,otlp,query,releases,postgres,flood (or `npm run bench -- flood`) runs a subset. */
 const PARTS = process.env.BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : '');
 const ONLY = PARTS ? new Set(PARTS.split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
@@ -181,7 +183,7 @@ async function fanoutLatency(server, subscribers, rate, seconds) {
 }
 
 /** Writes `count` interactions spread over 7 days straight through the store (with roll-ups). */
-async function populate(dataDir, count) {
+async function populate(dataDir, count, extra = () => ({})) {
   const { SqliteStore } = await import(join(ROOT, 'apps/api/dist/store/sqlite.js'));
   const { validateRecord } = await import(join(ROOT, 'apps/api/dist/ingest/validate.js'));
   const store = new SqliteStore({ file: join(dataDir, 'realtime_monitoring.db') });
@@ -194,7 +196,7 @@ async function populate(dataDir, count) {
     const records = [];
     for (let k = i; k < Math.min(count, i + batch); k++) {
       const at = now - span + Math.floor((k / count) * span);
-      const v = validateRecord({ ...makeRecord(k, at), id: `pop-${k}` }, { userInputMaxLength: 200, naming: 'snake', now });
+      const v = validateRecord({ ...makeRecord(k, at), ...extra(k, at), id: `pop-${k}` }, { userInputMaxLength: 200, naming: 'snake', now });
       records.push(v.record);
     }
     await store.insertInteractions(records);
@@ -273,6 +275,7 @@ async function main() {
   await server.stop();
   if (want('otlp')) await otlp();
   if (want('query')) await largeDatabase();
+  if (want('releases')) await releasesDatabase();
   if (want('flood')) await flood();
 
   const pgBench = join(ROOT, 'tests/bench/postgres.mjs');
@@ -337,6 +340,33 @@ async function largeDatabase() {
   log('memory with 1,000 subscribers');
   const rss = await subscribersMemory(server, 1000);
   rows.push(row(`server RSS, ${fmt(STORED_ROWS)} stored, 1,000 subscribers`, rss / 1024 / 1024, 'MB', 200, 'lower'));
+  await server.stop();
+}
+
+/**
+ * compareReleases over a large database: two releases of one assistant over 7 days (the
+ * candidate ships on day 4 and takes half the traffic), three models, sessions of 8.
+ */
+async function releasesDatabase() {
+  log(`populating ${fmt(RELEASE_ROWS)} interactions of two releases`);
+  const dataDir = tempDir();
+  const shipped = Date.now() - 3 * 86_400_000;
+  const popRate = await populate(dataDir, RELEASE_ROWS, (k, at) => ({
+    assistant: 'bench-bot',
+    version: at >= shipped && Math.floor(k / 8) % 2 === 1 ? '1.1' : '1.0',
+    model: ['model-a', 'model-b', 'model-c'][k % 3],
+    input_tokens: 100 + (k % 50),
+    output_tokens: 20 + (k % 10),
+  }));
+  log(`populated at ${fmt(popRate)}/s`);
+  const server = await startServer({ dataDir });
+  const query = `{ compareReleases(assistant: "bench-bot", baseline: "1.0", candidate: "1.1", window: "7d") {
+    overall { verdict sequentialVerdict successDiff successDiffLow successDiffHigh p95Diff p95DiffLow p95DiffHigh qValue baseline { count p95 } candidate { count p95 } }
+    rows { dimension key verdict qValue successDiff } note } }`;
+  const p95 = await queryLatency(server, query, 100);
+  rows.push(row(`compareReleases over 7 days, ${fmt(RELEASE_ROWS)} stored, p95`, p95, 'ms', 100, 'lower'));
+  const live = await queryLatency(server, '{ releases(assistant: "bench-bot") { version count successRate p95 } }', 100);
+  rows.push(row(`releases (list with headline metrics), ${fmt(RELEASE_ROWS)} stored, p95`, live, 'ms', undefined));
   await server.stop();
 }
 

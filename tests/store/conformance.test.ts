@@ -31,7 +31,7 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
-  /** Turns the stored schema back into version 1's (before the settings table, `environment` and the cost roll-ups), keeping the rows. */
+  /** Turns the stored schema back into version 1's (before the settings table, `environment` the cost roll-ups, spans and the release tables), keeping the rows. */
   toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
@@ -60,7 +60,7 @@ const CASES: Case[] = [
         },
         async toVersion1() {
           store.db.exec(
-            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; DROP TABLE spans; ' +
+            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; DROP TABLE spans; DROP TABLE rollup_release; DROP TABLE release_session; DROP TABLE release_moments; DROP TABLE improvements; ' +
               'ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced',
           );
           store.db.pragma('user_version = 1');
@@ -95,6 +95,7 @@ const CASES: Case[] = [
           await pgQuery(`DROP TABLE "${schema}".rollup_model`);
           await pgQuery(`ALTER TABLE "${schema}".rollup_minute DROP COLUMN costed, DROP COLUMN unpriced`);
           await pgQuery(`DROP TABLE "${schema}".spans`);
+          for (const t of ['rollup_release', 'release_session', 'release_moments', 'improvements']) await pgQuery(`DROP TABLE "${schema}".${t}`);
           await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
         },
         reopen() {

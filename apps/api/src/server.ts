@@ -45,6 +45,8 @@ import { AlertConfigFileStore } from './alerts/config-file.js';
 import { LocalAlertCoordinator } from './alerts/coordinator.js';
 import { RedisAlertCoordinator } from './alerts/coordinator-redis.js';
 import { AlertService } from './alerts/service.js';
+import { ReleaseService } from './releases/service.js';
+import { ImprovementService } from './improvements/service.js';
 import { SecurityGate } from './security/gate.js';
 import { graphqlHardeningPlugins, wsValidationRules, type SchemaDenial } from './security/graphql-hardening.js';
 import { scopeDenial, type Principal } from './security/tokens.js';
@@ -109,6 +111,9 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     logger,
   });
   await alerts.start();
+  const releases = new ReleaseService(store);
+  const improvements = new ImprovementService({ store, releases, local, webhookUrl: () => alerts.settings.webhook_url ?? null, logger });
+  improvements.start();
   // Subscribers (GraphQL clients) get bounded queues: a client that stops reading loses its oldest events.
   const services: Services = {
     config,
@@ -117,6 +122,8 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     ingest,
     clockSkew,
     metrics: new MetricsService(store, prices),
+    releases,
+    improvements,
     cluster: backpressure.boundPubSub(cluster),
     local: backpressure.boundPubSub(local),
     alerts,
@@ -410,6 +417,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       await services.otlp.stop();
       await core.writer.drain();
       await services.alerts.stop();
+      await services.improvements.stop();
       await ticks.return?.();
       await core.redis?.close();
       await services.store.close();

@@ -19,6 +19,12 @@ export function bucketValue(b: number): number {
   return Math.pow(GROWTH, b - 1 + 0.5);
 }
 
+/** The bounds [low, high) of the values a bucket holds (the last bucket is open above). */
+export function bucketBounds(b: number): [number, number] {
+  if (b <= 0) return [0, 1];
+  return [Math.pow(GROWTH, b - 1), b >= BUCKETS - 1 ? Number.POSITIVE_INFINITY : Math.pow(GROWTH, b)];
+}
+
 export class Histogram {
   readonly counts: Uint32Array;
 

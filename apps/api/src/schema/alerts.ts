@@ -19,7 +19,7 @@ const AlertKindRef = builder.enumType('AlertKind', {
 
 const AlertStatusRef = builder.enumType('AlertStatus', { values: ['open', 'resolved'] as const });
 
-const AlertDeliveryRef = builder.objectRef<DeliveryOutcome>('AlertDelivery').implement({
+export const AlertDeliveryRef = builder.objectRef<DeliveryOutcome>('AlertDelivery').implement({
   description: 'The outcome of notifying one channel about an alert.',
   fields: (t) => ({
     channel: t.exposeString('channel', { description: '"webhook" or "email".', nullable: false }),

@@ -9,6 +9,8 @@ import type { Logger } from '../log/logger.js';
 import type { Principal } from '../security/tokens.js';
 import type { AlertService } from '../alerts/service.js';
 import type { OtlpService } from '../ingest/otlp/service.js';
+import type { ReleaseService } from '../releases/service.js';
+import type { ImprovementService } from '../improvements/service.js';
 
 export interface Services {
   config: Config;
@@ -22,6 +24,8 @@ export interface Services {
   alerts: AlertService;
   /** OpenTelemetry traces → interactions (OTLP/HTTP). */
   otlp: OtlpService;
+  releases: ReleaseService;
+  improvements: ImprovementService;
 }
 
 export interface Context {

@@ -6,5 +6,7 @@ import './metrics.js';
 import './alerts.js';
 import './clock-skew.js';
 import './trace.js';
+import './releases.js';
+import './improvements.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

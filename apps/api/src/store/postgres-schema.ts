@@ -165,6 +165,46 @@ const HAND_WRITTEN: readonly string[] = [
   CREATE INDEX spans_waiting ON {s}.spans (received_at) WHERE interaction_id IS NULL;
   CREATE INDEX spans_received ON {s}.spans (received_at);
   `,
+  // v6: release roll-ups (store/release-rollup.ts) and the improvement tracker. Release
+  // roll-up rows are per writer, like rollup_minute: each replica merges its own histograms.
+  `
+  CREATE TABLE {s}.rollup_release (
+    assistant text COLLATE "C" NOT NULL, version text COLLATE "C" NOT NULL, hour bigint NOT NULL,
+    dimension text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, writer text COLLATE "C" NOT NULL,
+    count bigint NOT NULL, errors bigint NOT NULL, rt_sum double precision NOT NULL, rt_max double precision NOT NULL, hist bytea NOT NULL,
+    input_tokens bigint NOT NULL, output_tokens bigint NOT NULL, cost_usd double precision NOT NULL,
+    first_ts bigint NOT NULL, last_ts bigint NOT NULL,
+    PRIMARY KEY (assistant, version, hour, dimension, key, writer)
+  );
+  CREATE INDEX rollup_release_hour ON {s}.rollup_release (hour);
+  CREATE TABLE {s}.release_session (
+    assistant text COLLATE "C" NOT NULL, version text COLLATE "C" NOT NULL, day bigint NOT NULL, session_id text COLLATE "C" NOT NULL,
+    count bigint NOT NULL, errors bigint NOT NULL,
+    PRIMARY KEY (assistant, version, day, session_id)
+  );
+  CREATE INDEX release_session_day ON {s}.release_session (day);
+  CREATE TABLE {s}.release_moments (
+    assistant text COLLATE "C" NOT NULL, version text COLLATE "C" NOT NULL, day bigint NOT NULL,
+    sessions bigint NOT NULL, n bigint NOT NULL, y bigint NOT NULL, nn double precision NOT NULL, yy double precision NOT NULL, ny double precision NOT NULL,
+    PRIMARY KEY (assistant, version, day)
+  );
+  CREATE TABLE {s}.improvements (
+    id text COLLATE "C" PRIMARY KEY,
+    title text NOT NULL,
+    problem_kind text NOT NULL,
+    problem_key text NOT NULL,
+    assistant text NOT NULL,
+    baseline text NOT NULL,
+    fix text,
+    status text NOT NULL,
+    verdict text,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    judged_at bigint,
+    detail text NOT NULL,
+    delivery text
+  );
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

@@ -32,6 +32,7 @@ import { SqlReads } from './core/reads.js';
 import type { Span } from '../model/span.js';
 import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
 import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
+import { BACKFILL_CHUNK, DAY_MS as RELEASE_DAY_MS, HOUR_MS, RELEASE_ROLLUP_VERSION, ReleaseBatch, addMoments, type MomentsDelta, type ReleaseAgg } from './release-rollup.js';
 
 type Client = pg.PoolClient;
 
@@ -92,6 +93,7 @@ export class PostgresStore extends SqlReads implements Store {
   private readonly where: string;
   private readonly dialect: Dialect;
   protected readonly reader: SqlReader;
+  protected readonly executor: SqlReader;
 
   constructor(opts: PostgresStoreOptions) {
     super();
@@ -101,6 +103,7 @@ export class PostgresStore extends SqlReads implements Store {
     this.where = redactUrl(opts.url);
     this.dialect = postgresDialect(this.s);
     this.reader = { dialect: this.dialect, all: (sql, args) => this.rows(sql, [...args]) };
+    this.executor = this.reader;
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
@@ -175,6 +178,8 @@ export class PostgresStore extends SqlReads implements Store {
       }
       for (let v = current; v < POSTGRES_SCHEMA_VERSION; v++) {
         await c.query(POSTGRES_MIGRATIONS[v]!.replaceAll('{s}', this.s));
+        // The release roll-ups start out filled from the interactions already stored (under the migration lock, once).
+        if (v + 1 === RELEASE_ROLLUP_VERSION && current > 0) await this.backfillReleases(c);
         await c.query(`INSERT INTO ${this.s}.ai_monitor_schema_version (version) VALUES ($1)`, [v + 1]);
       }
     });
@@ -256,8 +261,13 @@ export class PostgresStore extends SqlReads implements Store {
       if (rows.length === 0) return stored;
       await this.insertRows(c, rows);
       const rollup = new BatchRollup();
-      for (const r of rows) rollup.add(r);
+      const release = new ReleaseBatch();
+      for (const r of rows) {
+        rollup.add(r);
+        release.add(r);
+      }
       await this.applyRollup(c, rollup);
+      await this.applyReleaseRollup(c, release);
       return stored;
     });
   }
@@ -365,6 +375,85 @@ export class PostgresStore extends SqlReads implements Store {
         models.map((m) => m.outputTokens), models.map((m) => m.costUsd), models.map((m) => m.costed), models.map((m) => m.unpriced),
       ],
     );
+  }
+
+  /**
+   * The release roll-ups (store/release-rollup.ts). Histogram rows are this writer's own (read,
+   * add, write, as rollup_minute); session rows and moments only add, in sorted key order, and
+   * the session upsert returns the row's new counts, from which the moments' increments follow.
+   */
+  private async applyReleaseRollup(c: Client, b: ReleaseBatch): Promise<void> {
+    if (b.empty) return;
+    const rows = [...b.rows.values()].sort(compareReleaseKeys);
+    const prev = await c.query<Row>(
+      `SELECT t.assistant, t.version, t.hour, t.dimension, t.key, t.hist FROM ${this.s}.rollup_release t
+       JOIN unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[]) AS u(assistant, version, hour, dimension, key)
+         ON t.assistant = u.assistant AND t.version = u.version AND t.hour = u.hour AND t.dimension = u.dimension AND t.key = u.key
+       WHERE t.writer = $1`,
+      [this.writerId, ...releaseKeyArrays(rows)],
+    );
+    const byKey = new Map(rows.map((a) => [releaseKey(a.assistant, a.version, Number(a.hour), a.dimension, a.key), a]));
+    for (const r of prev.rows) {
+      const a = byKey.get(releaseKey(r.assistant as string, r.version as string, Number(r.hour), r.dimension as string, r.key as string));
+      if (a) decodeHistogramInto(a.hist, r.hist as Buffer);
+    }
+    await c.query(
+      `INSERT INTO ${this.s}.rollup_release AS t (assistant, version, hour, dimension, key, writer, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, first_ts, last_ts)
+       SELECT u.assistant, u.version, u.hour, u.dimension, u.key, $1, u.count, u.errors, u.rt_sum, u.rt_max, u.hist, u.input_tokens, u.output_tokens, u.cost_usd, u.first_ts, u.last_ts
+       FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::float8[], $10::float8[], $11::bytea[], $12::int8[], $13::int8[], $14::float8[], $15::int8[], $16::int8[])
+         AS u(assistant, version, hour, dimension, key, count, errors, rt_sum, rt_max, hist, input_tokens, output_tokens, cost_usd, first_ts, last_ts)
+       ON CONFLICT (assistant, version, hour, dimension, key, writer) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors,
+         rt_sum = t.rt_sum + excluded.rt_sum, rt_max = GREATEST(t.rt_max, excluded.rt_max), hist = excluded.hist,
+         input_tokens = t.input_tokens + excluded.input_tokens, output_tokens = t.output_tokens + excluded.output_tokens,
+         cost_usd = t.cost_usd + excluded.cost_usd, first_ts = LEAST(t.first_ts, excluded.first_ts), last_ts = GREATEST(t.last_ts, excluded.last_ts)`,
+      [
+        this.writerId, ...releaseKeyArrays(rows), rows.map((a) => a.count), rows.map((a) => a.errors), rows.map((a) => a.rtSum),
+        rows.map((a) => a.rtMax), rows.map((a) => encodeHistogram(a.hist)), rows.map((a) => a.inputTokens), rows.map((a) => a.outputTokens),
+        rows.map((a) => a.costUsd), rows.map((a) => a.first), rows.map((a) => a.last),
+      ],
+    );
+    const sessions = [...b.sessions.values()].sort((x, y) =>
+      cmp(x.assistant, y.assistant) || cmp(x.version, y.version) || x.day - y.day || cmp(x.sessionId, y.sessionId));
+    const now = await c.query<Row>(
+      `INSERT INTO ${this.s}.release_session AS t (assistant, version, day, session_id, count, errors)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::int8[])
+       ON CONFLICT (assistant, version, day, session_id) DO UPDATE SET count = t.count + excluded.count, errors = t.errors + excluded.errors
+       RETURNING assistant, version, day, session_id, count, errors`,
+      [sessions.map((x) => x.assistant), sessions.map((x) => x.version), sessions.map((x) => x.day), sessions.map((x) => x.sessionId), sessions.map((x) => x.count), sessions.map((x) => x.errors)],
+    );
+    const bySession = new Map(sessions.map((x) => [`${x.assistant}\u0000${x.version}\u0000${x.day}\u0000${x.sessionId}`, x]));
+    const moments = new Map<string, MomentsDelta>();
+    for (const r of now.rows) {
+      const x = bySession.get(`${r.assistant as string}\u0000${r.version as string}\u0000${Number(r.day)}\u0000${r.session_id as string}`);
+      if (x) addMoments(moments, x, { count: Number(r.count), errors: Number(r.errors) });
+    }
+    const m = [...moments.values()].sort((x, y) => cmp(x.assistant, y.assistant) || cmp(x.version, y.version) || x.day - y.day);
+    await c.query(
+      `INSERT INTO ${this.s}.release_moments AS t (assistant, version, day, sessions, n, y, nn, yy, ny)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::float8[], $8::float8[], $9::float8[])
+       ON CONFLICT (assistant, version, day) DO UPDATE SET sessions = t.sessions + excluded.sessions, n = t.n + excluded.n, y = t.y + excluded.y,
+         nn = t.nn + excluded.nn, yy = t.yy + excluded.yy, ny = t.ny + excluded.ny`,
+      [m.map((x) => x.assistant), m.map((x) => x.version), m.map((x) => x.day), m.map((x) => x.sessions), m.map((x) => x.n), m.map((x) => x.y), m.map((x) => x.nn), m.map((x) => x.yy), m.map((x) => x.ny)],
+    );
+  }
+
+  /** Adds every stored interaction with a version to the release roll-ups, in (ts, seq) order, in the migration's transaction. */
+  private async backfillReleases(c: Client): Promise<void> {
+    let after: [number, number] | null = null;
+    for (;;) {
+      const rows: Row[] = (
+        await c.query<Row>(
+          `SELECT * FROM ${this.s}.interactions WHERE version IS NOT NULL ${after ? 'AND (ts, seq) > ($1, $2)' : ''} ORDER BY ts, seq LIMIT ${BACKFILL_CHUNK}`,
+          after ?? [],
+        )
+      ).rows;
+      if (rows.length === 0) return;
+      const batch = new ReleaseBatch();
+      for (const r of rows) batch.add(rowToInteraction(r));
+      await this.applyReleaseRollup(c, batch);
+      const last = rows[rows.length - 1]!;
+      after = [Number(last.ts), Number(last.seq)];
+    }
   }
 
   // ---------------------------------------------------------------- interaction reads
@@ -492,6 +581,11 @@ export class PostgresStore extends SqlReads implements Store {
     n += await this.serial(() => this.deleteChunk('rollup_minute', 'minute, writer', 'minute < $1', [minute], chunk));
     n += await this.serial(() => this.deleteChunk('rollup_model', 'minute, model, writer', 'minute < $1', [minute], chunk));
     for (const t of KEYED_ROLLUPS) n += await this.deleteChunk(t.table, `minute, ${t.key}`, 'minute < $1', [minute], chunk);
+    const hour = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
+    const day = Math.floor(cutoff / RELEASE_DAY_MS) * RELEASE_DAY_MS;
+    n += await this.serial(() => this.deleteChunk('rollup_release', 'assistant, version, hour, dimension, key, writer', 'hour < $1', [hour], chunk));
+    n += await this.deleteChunk('release_session', 'assistant, version, day, session_id', 'day < $1', [day], chunk);
+    n += await this.deleteChunk('release_moments', 'assistant, version, day', 'day < $1', [day], chunk);
     n += await this.deleteChunk('sessions', 'session_id', 'last_ts < $1', [cutoff], chunk);
     n += await this.deleteChunk('alerts', 'id', 'raised_at < $1', [cutoff], chunk);
     n += await this.deleteChunk('spans', 'trace_id, span_id', 'received_at < $1', [cutoff], chunk);
@@ -565,6 +659,24 @@ export class PostgresStore extends SqlReads implements Store {
   }
 }
 
+/** Byte order, as the "C" collation sorts (the lock order of the upserts). */
+function cmp(a: string, b: string): number {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return Buffer.compare(x, y);
+}
+
+function compareReleaseKeys(a: ReleaseAgg, b: ReleaseAgg): number {
+  return cmp(a.assistant, b.assistant) || cmp(a.version, b.version) || a.hour - b.hour || cmp(a.dimension, b.dimension) || cmp(a.key, b.key);
+}
+
+function releaseKey(assistant: string, version: string, hour: number, dimension: string, key: string): string {
+  return `${assistant}\u0000${version}\u0000${hour}\u0000${dimension}\u0000${key}`;
+}
+
+function releaseKeyArrays(rows: readonly ReleaseAgg[]): unknown[] {
+  return [rows.map((a) => a.assistant), rows.map((a) => a.version), rows.map((a) => a.hour), rows.map((a) => a.dimension), rows.map((a) => a.key)];
+}
 
 /**
  * PostgreSQL text holds neither NUL nor unpaired UTF-16 surrogates (a truncated emoji, say);

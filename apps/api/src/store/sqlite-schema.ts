@@ -144,6 +144,44 @@ const HAND_WRITTEN: readonly string[] = [
   CREATE INDEX spans_interaction ON spans (interaction_id) WHERE interaction_id IS NOT NULL;
   CREATE INDEX spans_waiting ON spans (received_at) WHERE interaction_id IS NULL;
   `,
+  // v6: release roll-ups (store/release-rollup.ts) and the improvement tracker.
+  `
+  CREATE TABLE rollup_release (
+    assistant TEXT NOT NULL, version TEXT NOT NULL, hour INTEGER NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL,
+    count INTEGER NOT NULL, errors INTEGER NOT NULL, rt_sum REAL NOT NULL, rt_max REAL NOT NULL, hist BLOB NOT NULL,
+    input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+    first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+    PRIMARY KEY (assistant, version, hour, dimension, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX rollup_release_hour ON rollup_release (hour);
+  CREATE TABLE release_session (
+    assistant TEXT NOT NULL, version TEXT NOT NULL, day INTEGER NOT NULL, session_id TEXT NOT NULL,
+    count INTEGER NOT NULL, errors INTEGER NOT NULL,
+    PRIMARY KEY (assistant, version, day, session_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX release_session_day ON release_session (day);
+  CREATE TABLE release_moments (
+    assistant TEXT NOT NULL, version TEXT NOT NULL, day INTEGER NOT NULL,
+    sessions INTEGER NOT NULL, n INTEGER NOT NULL, y INTEGER NOT NULL, nn INTEGER NOT NULL, yy INTEGER NOT NULL, ny INTEGER NOT NULL,
+    PRIMARY KEY (assistant, version, day)
+  ) WITHOUT ROWID;
+  CREATE TABLE improvements (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    problem_kind TEXT NOT NULL,
+    problem_key TEXT NOT NULL,
+    assistant TEXT NOT NULL,
+    baseline TEXT NOT NULL,
+    fix TEXT,
+    status TEXT NOT NULL,
+    verdict TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    judged_at INTEGER,
+    detail TEXT NOT NULL,
+    delivery TEXT
+  );
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };

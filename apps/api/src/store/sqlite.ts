@@ -18,6 +18,7 @@ import { SqlReads } from './core/reads.js';
 import type { Span } from '../model/span.js';
 import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
 import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
+import { BACKFILL_CHUNK, DAY_MS, HOUR_MS, RELEASE_ROLLUP_VERSION, ReleaseBatch, addMoments, type MomentsDelta } from './release-rollup.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -52,6 +53,10 @@ export class SqliteStore extends SqlReads implements Store {
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
   protected readonly reader: SqlReader = {
+    dialect: SQLITE_DIALECT,
+    all: async (sql, args) => this.stmt(sql).all(...args),
+  };
+  protected readonly executor: SqlReader = {
     dialect: SQLITE_DIALECT,
     all: async (sql, args) => this.stmt(sql).all(...args),
   };
@@ -95,6 +100,8 @@ export class SqliteStore extends SqlReads implements Store {
     for (let v = current; v < SQLITE_SCHEMA_VERSION; v++) {
       this.db.transaction(() => {
         this.db.exec(SQLITE_MIGRATIONS[v]!);
+        // The release roll-ups start out filled from the interactions already stored.
+        if (v + 1 === RELEASE_ROLLUP_VERSION && current > 0) this.backfillReleases();
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
@@ -108,15 +115,18 @@ export class SqliteStore extends SqlReads implements Store {
     this.db.transaction((batch: readonly Interaction[]) => {
       const insert = this.stmt(INSERT_SQL);
       const rollup = new BatchRollup();
+      const release = new ReleaseBatch();
       const stored = batch.map((r) => {
         const values = interactionValues(r, SQLITE_DIALECT);
         values.push(toolNames(r));
         const info = insert.run(values);
         if (info.changes === 0) return false;
         rollup.add(r);
+        release.add(r);
         return true;
       });
       this.applyRollup(rollup);
+      this.applyReleaseRollup(release);
       return stored;
     })(records);
 
@@ -157,6 +167,47 @@ export class SqliteStore extends SqlReads implements Store {
       const prev = getHist.get(a.minute, a.model) as { hist: Buffer } | undefined;
       if (prev) decodeHistogramInto(a.hist, prev.hist);
       up.run(a.minute, a.model, a.count, a.errors, a.rtSum, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.costed, a.unpriced);
+    }
+  }
+
+  /** The release roll-ups (store/release-rollup.ts): histograms merged read-add-write, inside the batch's transaction. */
+  private applyReleaseRollup(b: ReleaseBatch): void {
+    if (b.empty) return;
+    const getHist = this.stmt('SELECT hist FROM rollup_release WHERE assistant = ? AND version = ? AND hour = ? AND dimension = ? AND key = ?');
+    const up = this.stmt(`INSERT INTO rollup_release VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, hour, dimension, key) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors,
+        rt_sum = rt_sum + excluded.rt_sum, rt_max = max(rt_max, excluded.rt_max), hist = excluded.hist,
+        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+        cost_usd = cost_usd + excluded.cost_usd, first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`);
+    for (const a of b.rows.values()) {
+      const prev = getHist.get(a.assistant, a.version, a.hour, a.dimension, a.key) as { hist: Buffer } | undefined;
+      if (prev) decodeHistogramInto(a.hist, prev.hist);
+      up.run(a.assistant, a.version, a.hour, a.dimension, a.key, a.count, a.errors, a.rtSum, a.rtMax, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.first, a.last);
+    }
+    const upSession = this.stmt(`INSERT INTO release_session VALUES (?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, day, session_id) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
+      RETURNING count, errors`);
+    const moments = new Map<string, MomentsDelta>();
+    for (const s of b.sessions.values()) {
+      const now = upSession.get(s.assistant, s.version, s.day, s.sessionId, s.count, s.errors) as { count: number; errors: number };
+      addMoments(moments, s, now);
+    }
+    const upMoments = this.stmt(`INSERT INTO release_moments VALUES (?,?,?,?,?,?,?,?,?)
+      ON CONFLICT (assistant, version, day) DO UPDATE SET sessions = sessions + excluded.sessions, n = n + excluded.n, y = y + excluded.y,
+        nn = nn + excluded.nn, yy = yy + excluded.yy, ny = ny + excluded.ny`);
+    for (const m of moments.values()) upMoments.run(m.assistant, m.version, m.day, m.sessions, m.n, m.y, m.nn, m.yy, m.ny);
+  }
+
+  /** Adds every stored interaction with a version to the release roll-ups (inside the migration's transaction). */
+  private backfillReleases(): void {
+    const select = this.db.prepare(`SELECT * FROM interactions WHERE seq > ? AND version IS NOT NULL ORDER BY seq LIMIT ${BACKFILL_CHUNK}`);
+    for (let after = 0; ; ) {
+      const rows = select.all(after) as Row[];
+      if (rows.length === 0) return;
+      const batch = new ReleaseBatch();
+      for (const r of rows) batch.add(rowToInteraction(r));
+      this.applyReleaseRollup(batch);
+      after = Number(rows[rows.length - 1]!.seq);
     }
   }
 
@@ -227,6 +278,11 @@ export class SqliteStore extends SqlReads implements Store {
         n += this.stmt(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE minute < ? LIMIT ?)`)
           .run(minute, chunk).changes;
       }
+      for (const [table, unit, size] of RELEASE_RETENTION) {
+        const start = Math.floor(cutoff / size) * size;
+        n += this.stmt(`DELETE FROM ${table} WHERE (${unit}) IN (SELECT ${unit} FROM ${table} WHERE ${unit.split(', ')[2]} < ? LIMIT ?)`)
+          .run(start, chunk).changes;
+      }
       n += this.stmt('DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions WHERE last_ts < ? LIMIT ?)').run(cutoff, chunk).changes;
       n += this.stmt('DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE raised_at < ? LIMIT ?)').run(cutoff, chunk).changes;
       // Spans go by receive time. Rowids grow with it, so the oldest are the first rowids: each
@@ -257,6 +313,13 @@ const RETENTION_KEYS: readonly [string, string][] = [
   ['rollup_minute', 'minute'],
   ['rollup_model', 'minute, model'],
   ...KEYED_ROLLUPS.map((t): [string, string] => [t.table, `minute, ${t.key}`]),
+];
+
+/** Release roll-up tables, their keys (the third column is the time unit) and unit sizes. */
+const RELEASE_RETENTION: readonly [string, string, number][] = [
+  ['rollup_release', 'assistant, version, hour, dimension, key', HOUR_MS],
+  ['release_session', 'assistant, version, day, session_id', DAY_MS],
+  ['release_moments', 'assistant, version, day', DAY_MS],
 ];
 
 function keyedUpsertSql(t: KeyedRollup): string {

@@ -8,6 +8,9 @@ import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
 import type { Span } from '../model/span.js';
 import type { InteractionAmendment, TraceLink } from './core/spans.js';
+import type { ReleaseBucket, ReleaseCellRow, ReleaseSummary } from './core/releases.js';
+import type { ClusterMoments } from '../stats/proportions.js';
+import type { Improvement, ImprovementStatus } from '../model/improvement.js';
 
 /** Sums over a time range, read from per-minute roll-ups. */
 export interface Totals {
@@ -101,6 +104,27 @@ export interface RollupStore {
   unpricedModels(range: TimeRange, limit: number): Promise<UnpricedModelRow[]>;
 }
 
+/** Reads of the release roll-ups (store/release-rollup.ts). */
+export interface ReleaseStore {
+  /** Releases with traffic in the range, of one assistant ('' for records without one) or of all (null). */
+  listReleases(assistant: string | null, range: TimeRange): Promise<ReleaseSummary[]>;
+  /** One release's sums per (dimension, key) over the range (hours: `from` rounds down to its hour). */
+  releaseCells(assistant: string, version: string, range: TimeRange): Promise<ReleaseCellRow[]>;
+  /** Session moments of a release over the UTC days the range overlaps (cluster-robust variance). */
+  releaseMoments(assistant: string, version: string, range: TimeRange): Promise<ClusterMoments>;
+  releaseTimeseries(assistant: string, versions: readonly string[], range: TimeRange, bucketMs: number): Promise<ReleaseBucket[]>;
+}
+
+/** The improvement tracker (model/improvement.ts). */
+export interface ImprovementStore {
+  insertImprovement(i: Improvement): Promise<Improvement>;
+  /** Replaces it; with `expected`, only while its status is that (compare-and-set). */
+  replaceImprovement(next: Improvement, expected: ImprovementStatus | null): Promise<Improvement | null>;
+  getImprovement(id: string): Promise<Improvement | null>;
+  /** Oldest first. */
+  listImprovements(status: ImprovementStatus | null): Promise<Improvement[]>;
+}
+
 /** Raised alerts and their lifecycle. */
 export interface AlertStore {
   insertAlert(alert: AlertRecord): Promise<void>;
@@ -155,7 +179,7 @@ export interface StoreLifecycle {
  * The storage interface, one concern per part; a further concern (alert settings, say) is one
  * more interface in this list.
  */
-export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, SpanStore {}
+export interface Store extends StoreLifecycle, InteractionStore, RollupStore, AlertStore, SpanStore, ReleaseStore, ImprovementStore {}
 
 export class StoreError extends Error {
   override name = 'StoreError';

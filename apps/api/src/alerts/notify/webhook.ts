@@ -36,7 +36,15 @@ export function webhookPayload(alert: AlertRecord): WebhookPayload {
 const RETRYABLE = (status: number): boolean => status >= 500 || status === 408 || status === 429;
 
 export async function sendWebhook(url: string, alert: AlertRecord, policy: RetryPolicy, shutdown: AbortSignal): Promise<AttemptResult> {
-  const body = JSON.stringify(webhookPayload(alert));
+  return postWebhookJson(url, webhookPayload(alert), policy, shutdown);
+}
+
+/**
+ * POSTs any JSON body with a human-readable `text` to the webhook, with the alerts' timeout,
+ * retries and back-off (the improvement tracker's verdicts go out this way too).
+ */
+export async function postWebhookJson(url: string, payload: { text: string }, policy: RetryPolicy, shutdown: AbortSignal): Promise<AttemptResult> {
+  const body = JSON.stringify(payload);
   return withRetries(
     async (signal) => {
       let res: Response;

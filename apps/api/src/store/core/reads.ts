@@ -13,9 +13,16 @@ import * as alerts from './alerts.js';
 import * as spans from './spans.js';
 import type { Span } from '../../model/span.js';
 import type { SqlReader } from './sql.js';
+import * as releases from './releases.js';
+import * as improvements from './improvements.js';
+import type { Improvement, ImprovementStatus } from '../../model/improvement.js';
+import type { ReleaseBucket, ReleaseCellRow, ReleaseSummary } from './releases.js';
+import type { ClusterMoments } from '../../stats/proportions.js';
 
 export abstract class SqlReads {
   protected abstract readonly reader: SqlReader;
+  /** Runs statements on the write connection (improvements are written and read back there). */
+  protected abstract readonly executor: SqlReader;
 
   listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
     return interactions.listInteractions(this.reader, filter, page);
@@ -91,5 +98,37 @@ export abstract class SqlReads {
 
   waitingTraces(quietSince: number, limit: number): Promise<string[]> {
     return spans.waitingTraces(this.reader, quietSince, limit);
+  }
+
+  listReleases(assistant: string | null, range: TimeRange): Promise<ReleaseSummary[]> {
+    return releases.listReleases(this.reader, assistant, range);
+  }
+
+  releaseCells(assistant: string, version: string, range: TimeRange): Promise<ReleaseCellRow[]> {
+    return releases.releaseCells(this.reader, assistant, version, range);
+  }
+
+  releaseMoments(assistant: string, version: string, range: TimeRange): Promise<ClusterMoments> {
+    return releases.releaseMoments(this.reader, assistant, version, range);
+  }
+
+  releaseTimeseries(assistant: string, versions: readonly string[], range: TimeRange, bucketMs: number): Promise<ReleaseBucket[]> {
+    return releases.releaseTimeseries(this.reader, assistant, versions, range, bucketMs);
+  }
+
+  insertImprovement(i: Improvement): Promise<Improvement> {
+    return improvements.insertImprovement(this.executor, i);
+  }
+
+  replaceImprovement(next: Improvement, expected: ImprovementStatus | null): Promise<Improvement | null> {
+    return improvements.replaceImprovement(this.executor, next, expected);
+  }
+
+  getImprovement(id: string): Promise<Improvement | null> {
+    return improvements.getImprovement(this.executor, id);
+  }
+
+  listImprovements(status: ImprovementStatus | null): Promise<Improvement[]> {
+    return improvements.listImprovements(this.executor, status);
   }
 }

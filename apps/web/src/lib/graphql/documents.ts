@@ -8,9 +8,12 @@ import type {
   AlertStatus,
   AlertSummary,
   ClockSkewSummary,
+  CompareVars,
   Connection,
   CostPoint,
   CostTotals,
+  CreateImprovementInput,
+  Improvement,
   ErrorTypeStat,
   InteractionFilter,
   InteractionFull,
@@ -19,11 +22,15 @@ import type {
   Metrics,
   ModelStat,
   RangeVars,
+  Release,
+  ReleaseComparison,
+  ReleasePoint,
   SessionSummary,
   TimeseriesPoint,
   ToolStat,
   UnpricedModel,
   Trace,
+  UpdateImprovementInput,
 } from './types';
 
 const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType toolsUsed { tool }`;
@@ -191,4 +198,47 @@ export const AlertConfigQuery = gql<{ alertConfig: AlertConfig }, Record<string,
 
 export const UpdateAlertConfig = gql<{ updateAlertConfig: AlertConfig }, { input: AlertConfigInput }>(`
   mutation UpdateAlertConfig($input: AlertConfigInput!) { updateAlertConfig(input: $input) { ${CONFIG_FIELDS} } }
+`);
+
+const RELEASE_STATS = `count successRate successLow successHigh p50 p95 p95Low p95High tokensPerInteraction costPerInteraction designEffect`;
+const COMPARISON_ROW = `dimension key successDiff successDiffLow successDiffHigh p95Diff p95DiffLow p95DiffHigh pValue qValue verdict
+  sequentialLow sequentialHigh sequentialVerdict sampleNeeded baseline { ${RELEASE_STATS} } candidate { ${RELEASE_STATS} }`;
+const COMPARISON_FIELDS = `assistant baseline candidate from to minSample effect note overall { ${COMPARISON_ROW} } rows { ${COMPARISON_ROW} }`;
+const IMPROVEMENT_FIELDS = `id title problemKind problem assistant baseline fix status createdAt updatedAt judgedAt
+  evidence { dimension key metric diff low high baselineCount fixCount sampleNeeded } delivery { channel ok attempts at detail }`;
+
+export const ReleasesQuery = gql<{ releases: Release[] }, { window: string }>(`
+  query Releases($window: String) {
+    releases(window: $window) { assistant version firstSeen lastSeen count successRate p50 p95 costPerInteraction }
+  }
+`);
+
+export const CompareReleasesQuery = gql<{ compareReleases: ReleaseComparison }, CompareVars>(`
+  query CompareReleases($assistant: String, $baseline: String!, $candidate: String!, $window: String) {
+    compareReleases(assistant: $assistant, baseline: $baseline, candidate: $candidate, window: $window) { ${COMPARISON_FIELDS} }
+  }
+`);
+
+export const ReleaseComparisonUpdated = gql<{ releaseComparisonUpdated: ReleaseComparison }, CompareVars>(`
+  subscription ReleaseComparisonUpdated($assistant: String, $baseline: String!, $candidate: String!, $window: String) {
+    releaseComparisonUpdated(assistant: $assistant, baseline: $baseline, candidate: $candidate, window: $window) { ${COMPARISON_FIELDS} }
+  }
+`);
+
+export const ReleaseTimeseriesQuery = gql<{ releaseTimeseries: ReleasePoint[] }, { assistant?: string | null; versions: string[]; window: string }>(`
+  query ReleaseTimeseries($assistant: String, $versions: [String!]!, $window: String) {
+    releaseTimeseries(assistant: $assistant, versions: $versions, window: $window) { version start count successRate p95 }
+  }
+`);
+
+export const ImprovementsQuery = gql<{ improvements: Improvement[]; improvementsMarkdown: string }, Record<string, never>>(`
+  query Improvements { improvements { ${IMPROVEMENT_FIELDS} } improvementsMarkdown }
+`);
+
+export const CreateImprovement = gql<{ createImprovement: Improvement }, { input: CreateImprovementInput }>(`
+  mutation CreateImprovement($input: CreateImprovementInput!) { createImprovement(input: $input) { ${IMPROVEMENT_FIELDS} } }
+`);
+
+export const UpdateImprovement = gql<{ updateImprovement: Improvement | null }, { id: string; input: UpdateImprovementInput }>(`
+  mutation UpdateImprovement($id: ID!, $input: UpdateImprovementInput!) { updateImprovement(id: $id, input: $input) { ${IMPROVEMENT_FIELDS} } }
 `);

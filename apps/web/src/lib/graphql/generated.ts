@@ -29,6 +29,39 @@ export type AlertStatus =
   | 'open'
   | 'resolved';
 
+/** What a comparison row is about. */
+export type ComparisonDimension =
+  | 'ERROR_TYPE'
+  | 'INTENT'
+  | 'MODEL'
+  | 'OVERALL'
+  | 'TOOL';
+
+/** IMPROVED / REGRESSED: the success-rate difference is significant (q-value ≤ 0.05 and its interval excludes 0); NO_CHANGE: not significant with enough data (see sampleNeeded for the sample that would detect the stated effect); INSUFFICIENT_DATA: a release has fewer interactions than minSample. */
+export type ComparisonVerdict =
+  | 'IMPROVED'
+  | 'INSUFFICIENT_DATA'
+  | 'NO_CHANGE'
+  | 'REGRESSED';
+
+export type CreateImprovementInput = {
+  assistant?: string | null | undefined;
+  baseline: string;
+  fix?: string | null | undefined;
+  /** The alert kind, error type, intent, or explorer filter (JSON object). */
+  problem: string;
+  problemKind: ProblemKind;
+  title: string;
+};
+
+/** open → fix_released (the fix release has traffic) → verified / no_effect / regressed, judged from the release comparison. */
+export type ImprovementStatus =
+  | 'FIX_RELEASED'
+  | 'NO_EFFECT'
+  | 'OPEN'
+  | 'REGRESSED'
+  | 'VERIFIED';
+
 export type InteractionFilter = {
   assistant?: string | null | undefined;
   environment?: string | null | undefined;
@@ -44,6 +77,13 @@ export type InteractionFilter = {
   tool?: string | null | undefined;
 };
 
+/** ALERT: an alert kind; ERROR_TYPE: an error type; INTENT: an intent; FILTER: an explorer filter as a JSON object. */
+export type ProblemKind =
+  | 'ALERT'
+  | 'ERROR_TYPE'
+  | 'FILTER'
+  | 'INTENT';
+
 export type SpanKind =
   | 'CLIENT'
   | 'CONSUMER'
@@ -56,6 +96,17 @@ export type SpanStatusCode =
   | 'ERROR'
   | 'OK'
   | 'UNSET';
+
+export type UpdateImprovementInput = {
+  baseline?: string | null | undefined;
+  /** The fix release; an empty string removes it. */
+  fix?: string | null | undefined;
+  problem?: string | null | undefined;
+  problemKind?: ProblemKind | null | undefined;
+  /** Set by hand; without it, a changed release or problem is judged again from open. */
+  status?: ImprovementStatus | null | undefined;
+  title?: string | null | undefined;
+};
 
 export type AcknowledgeAlertMutationVariables = Exact<{
   id: string | number;
@@ -110,6 +161,16 @@ export type ClockSkewQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClockSkewQuery = { clockSkew: { records: number | null, toleranceMs: number | null, naiveTimezone: string | null, clients: Array<{ client: string | null, assistant: string | null, address: string | null, records: number | null, naiveRecords: number | null, likelyOffset: string | null, suggestedTimezone: string | null }> | null } | null };
 
+export type CompareReleasesQueryVariables = Exact<{
+  assistant?: string | null | undefined;
+  baseline: string;
+  candidate: string;
+  window?: string | null | undefined;
+}>;
+
+
+export type CompareReleasesQuery = { compareReleases: { assistant: string | null, baseline: string | null, candidate: string | null, from: string | null, to: string | null, minSample: number | null, effect: number | null, note: string | null, overall: { dimension: ComparisonDimension | null, key: string | null, successDiff: number | null, successDiffLow: number | null, successDiffHigh: number | null, p95Diff: number | null, p95DiffLow: number | null, p95DiffHigh: number | null, pValue: number | null, qValue: number | null, verdict: ComparisonVerdict | null, sequentialLow: number | null, sequentialHigh: number | null, sequentialVerdict: ComparisonVerdict | null, sampleNeeded: number | null, baseline: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null, candidate: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null } | null, rows: Array<{ dimension: ComparisonDimension | null, key: string | null, successDiff: number | null, successDiffLow: number | null, successDiffHigh: number | null, p95Diff: number | null, p95DiffLow: number | null, p95DiffHigh: number | null, pValue: number | null, qValue: number | null, verdict: ComparisonVerdict | null, sequentialLow: number | null, sequentialHigh: number | null, sequentialVerdict: ComparisonVerdict | null, sampleNeeded: number | null, baseline: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null, candidate: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null }> | null } | null };
+
 export type CostQueryVariables = Exact<{
   window?: string | null | undefined;
   from?: string | null | undefined;
@@ -121,10 +182,22 @@ export type CostQueryVariables = Exact<{
 
 export type CostQuery = { metrics: { count: number | null, totalInputTokens: number | null, totalOutputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, costedInteractions: number | null, unpricedInteractions: number | null } | null, timeseries: Array<{ start: string | null, count: number | null, totalCostUsd: number | null, totalInputTokens: number | null, totalOutputTokens: number | null }> | null, modelBreakdown: Array<{ model: string | null, count: number | null, errorRate: number | null, p95: number | null, inputTokens: number | null, outputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, unpricedInteractions: number | null, priced: boolean | null }> | null, unpricedModels: Array<{ model: string | null, interactions: number | null, priced: boolean | null }> | null };
 
+export type CreateImprovementMutationVariables = Exact<{
+  input: CreateImprovementInput;
+}>;
+
+
+export type CreateImprovementMutation = { createImprovement: { id: string | null, title: string | null, problemKind: ProblemKind | null, problem: string | null, assistant: string | null, baseline: string | null, fix: string | null, status: ImprovementStatus | null, createdAt: string | null, updatedAt: string | null, judgedAt: string | null, evidence: { dimension: string | null, key: string | null, metric: string | null, diff: number | null, low: number | null, high: number | null, baselineCount: number | null, fixCount: number | null, sampleNeeded: number | null } | null, delivery: { channel: string, ok: boolean, attempts: number, at: string, detail: string } | null } | null };
+
 export type FilterSuggestionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type FilterSuggestionsQuery = { intentBreakdown: Array<{ intent: string | null }> | null, toolBreakdown: Array<{ tool: string | null }> | null, errorBreakdown: Array<{ errorType: string | null }> | null };
+
+export type ImprovementsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ImprovementsQuery = { improvementsMarkdown: string | null, improvements: Array<{ id: string | null, title: string | null, problemKind: ProblemKind | null, problem: string | null, assistant: string | null, baseline: string | null, fix: string | null, status: ImprovementStatus | null, createdAt: string | null, updatedAt: string | null, judgedAt: string | null, evidence: { dimension: string | null, key: string | null, metric: string | null, diff: number | null, low: number | null, high: number | null, baselineCount: number | null, fixCount: number | null, sampleNeeded: number | null } | null, delivery: { channel: string, ok: boolean, attempts: number, at: string, detail: string } | null }> | null };
 
 export type InteractionQueryVariables = Exact<{
   id: string | number;
@@ -170,6 +243,32 @@ export type MetricsUpdatedSubscriptionVariables = Exact<{
 
 export type MetricsUpdatedSubscription = { metricsUpdated: { from: string | null, to: string | null, count: number | null, errors: number | null, errorRate: number | null, p50: number | null, p95: number | null, p99: number | null, throughputPerMinute: number | null, activeSessions: number | null } | null };
 
+export type ReleaseComparisonUpdatedSubscriptionVariables = Exact<{
+  assistant?: string | null | undefined;
+  baseline: string;
+  candidate: string;
+  window?: string | null | undefined;
+}>;
+
+
+export type ReleaseComparisonUpdatedSubscription = { releaseComparisonUpdated: { assistant: string | null, baseline: string | null, candidate: string | null, from: string | null, to: string | null, minSample: number | null, effect: number | null, note: string | null, overall: { dimension: ComparisonDimension | null, key: string | null, successDiff: number | null, successDiffLow: number | null, successDiffHigh: number | null, p95Diff: number | null, p95DiffLow: number | null, p95DiffHigh: number | null, pValue: number | null, qValue: number | null, verdict: ComparisonVerdict | null, sequentialLow: number | null, sequentialHigh: number | null, sequentialVerdict: ComparisonVerdict | null, sampleNeeded: number | null, baseline: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null, candidate: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null } | null, rows: Array<{ dimension: ComparisonDimension | null, key: string | null, successDiff: number | null, successDiffLow: number | null, successDiffHigh: number | null, p95Diff: number | null, p95DiffLow: number | null, p95DiffHigh: number | null, pValue: number | null, qValue: number | null, verdict: ComparisonVerdict | null, sequentialLow: number | null, sequentialHigh: number | null, sequentialVerdict: ComparisonVerdict | null, sampleNeeded: number | null, baseline: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null, candidate: { count: number | null, successRate: number | null, successLow: number | null, successHigh: number | null, p50: number | null, p95: number | null, p95Low: number | null, p95High: number | null, tokensPerInteraction: number | null, costPerInteraction: number | null, designEffect: number | null } | null }> | null } | null };
+
+export type ReleasesQueryVariables = Exact<{
+  window?: string | null | undefined;
+}>;
+
+
+export type ReleasesQuery = { releases: Array<{ assistant: string | null, version: string | null, firstSeen: string | null, lastSeen: string | null, count: number | null, successRate: number | null, p50: number | null, p95: number | null, costPerInteraction: number | null }> | null };
+
+export type ReleaseTimeseriesQueryVariables = Exact<{
+  assistant?: string | null | undefined;
+  versions: Array<string> | string;
+  window?: string | null | undefined;
+}>;
+
+
+export type ReleaseTimeseriesQuery = { releaseTimeseries: Array<{ version: string | null, start: string | null, count: number | null, successRate: number | null, p95: number | null }> | null };
+
 export type SessionQueryVariables = Exact<{
   id: string | number;
   first: number;
@@ -203,3 +302,11 @@ export type UpdateAlertConfigMutationVariables = Exact<{
 
 
 export type UpdateAlertConfigMutation = { updateAlertConfig: { errorRateThreshold: number, responseTimeThreshold: number, consecutiveErrorsThreshold: number, alertCooldownMinutes: number, enabled: boolean, webhookUrl: string | null, emailNotifications: boolean, windowMinutes: number, minSampleSize: number, emailTo: Array<string>, emailFrom: string | null, smtpConfigured: boolean } };
+
+export type UpdateImprovementMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateImprovementInput;
+}>;
+
+
+export type UpdateImprovementMutation = { updateImprovement: { id: string | null, title: string | null, problemKind: ProblemKind | null, problem: string | null, assistant: string | null, baseline: string | null, fix: string | null, status: ImprovementStatus | null, createdAt: string | null, updatedAt: string | null, judgedAt: string | null, evidence: { dimension: string | null, key: string | null, metric: string | null, diff: number | null, low: number | null, high: number | null, baselineCount: number | null, fixCount: number | null, sampleNeeded: number | null } | null, delivery: { channel: string, ok: boolean, attempts: number, at: string, detail: string } | null } | null };

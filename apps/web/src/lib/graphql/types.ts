@@ -102,3 +102,35 @@ export type TraceSpan = Sure<Omit<Item<TraceNode['spans']>, 'status' | 'events'>
 
 /** An interaction's OpenTelemetry trace. */
 export type Trace = Sure<Omit<TraceNode, 'spans'>> & { spans: TraceSpan[] };
+
+export type { CreateImprovementInput, UpdateImprovementInput, ImprovementStatus, ProblemKind, ComparisonVerdict } from './generated';
+
+/** A release in the picker, with its headline figures. */
+export type Release = Sure<Item<G.ReleasesQuery['releases']>, 'assistant' | 'successRate' | 'p50' | 'p95' | 'costPerInteraction'>;
+
+type RowNodeOf = Item<NonNull<G.CompareReleasesQuery['compareReleases']>['rows']>;
+type StatsNode = NonNull<RowNodeOf['baseline']>;
+
+export type ReleaseStats = Sure<StatsNode, 'successRate' | 'successLow' | 'successHigh' | 'p50' | 'p95' | 'p95Low' | 'p95High' | 'tokensPerInteraction' | 'costPerInteraction'>;
+
+export type ComparisonRow = Sure<
+  Omit<RowNodeOf, 'baseline' | 'candidate'>,
+  'successDiff' | 'successDiffLow' | 'successDiffHigh' | 'p95Diff' | 'p95DiffLow' | 'p95DiffHigh' | 'pValue' | 'qValue' | 'sequentialLow' | 'sequentialHigh'
+> & { baseline: ReleaseStats; candidate: ReleaseStats };
+
+export type ReleaseComparison = Sure<Omit<NonNull<G.CompareReleasesQuery['compareReleases']>, 'overall' | 'rows'>, 'assistant'> & {
+  overall: ComparisonRow;
+  rows: ComparisonRow[];
+};
+
+export type ReleasePoint = Sure<Item<G.ReleaseTimeseriesQuery['releaseTimeseries']>, 'p95'>;
+
+/** Variables of the comparison query and its live subscription. */
+export type CompareVars = { assistant?: string | null; baseline: string; candidate: string; window: string };
+
+type ImprovementNode = Item<G.ImprovementsQuery['improvements']>;
+export type ImprovementEvidence = Sure<NonNull<ImprovementNode['evidence']>, 'diff' | 'low' | 'high'>;
+export type Improvement = Sure<Omit<ImprovementNode, 'evidence' | 'delivery'>, 'assistant' | 'fix' | 'judgedAt'> & {
+  evidence: ImprovementEvidence | null;
+  delivery: AlertDelivery | null;
+};
