@@ -19,10 +19,11 @@ export type AlertConfigInput = {
   windowMinutes?: number | null | undefined;
 };
 
-/** high_error_rate: failed / total over the window above error_rate_threshold (percent). slow_response: the window p95 above response_time_threshold (ms). consecutive_errors: that many failures in a row. */
+/** high_error_rate: failed / total over the window above error_rate_threshold (percent). slow_response: the window p95 above response_time_threshold (ms). consecutive_errors: that many failures in a row. rule: raised by an alert rule (alertRules; see ruleId). */
 export type AlertKind =
   | 'consecutive_errors'
   | 'high_error_rate'
+  | 'rule'
   | 'slow_response';
 
 export type AlertStatus =
