@@ -74,7 +74,7 @@ const SilenceRef = builder.objectRef<Silence>('Silence').implement({
     startsAt: t.field({ type: 'DateTime', nullable: false, resolve: (s) => s.startsAt }),
     endsAt: t.field({ type: 'DateTime', nullable: false, resolve: (s) => s.endsAt }),
     expiredAt: t.field({ type: 'DateTime', nullable: true, description: 'When expireSilence ended it early.', resolve: (s) => s.expiredAt }),
-    active: t.boolean({ nullable: false, resolve: (s) => silenceActive(s, Date.now()) }),
+    active: t.boolean({ nullable: false, resolve: (s, _a, ctx) => silenceActive(s, ctx.services.alerts.rules.now()) }),
     reason: t.exposeString('reason', { nullable: false }),
     createdBy: t.exposeString('createdBy', { nullable: true, description: "The token's name (`name:token` in AI_MONITOR_ADMIN_TOKENS), else its id; null with auth off." }),
   }),

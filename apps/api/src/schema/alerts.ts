@@ -71,7 +71,7 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
     unit: t.string({ nullable: false, description: 'Unit of value, thresholds and series: percent, ms, per_minute, minutes, count, tokens, usd or score.', resolve: (a) => ruleDetailsOf(a)?.unit ?? SEED_UNITS[a.kind as AlertKind] }),
     currentValue: t.float({ nullable: false, description: 'The latest value while firing; the value when it resolved after.', resolve: (a) => ruleDetailsOf(a)?.currentValue ?? a.value }),
     peakValue: t.float({ nullable: false, description: 'The worst value while it fired.', resolve: (a) => ruleDetailsOf(a)?.peakValue ?? a.value }),
-    durationSeconds: t.float({ nullable: false, description: 'From raised to resolved, or to now while firing.', resolve: (a) => ((a.resolvedAt ?? Date.now()) - a.raisedAt) / 1000 }),
+    durationSeconds: t.float({ nullable: false, description: 'From raised to resolved, or to now while firing.', resolve: (a, _a, ctx) => ((a.resolvedAt ?? ctx.services.alerts.rules.now()) - a.raisedAt) / 1000 }),
     scope: t.field({ type: AlertScopeRef, nullable: false, resolve: (a) => ruleDetailsOf(a)?.scope ?? {} }),
     windowMinutes: t.float({ nullable: true, resolve: (a) => ruleDetailsOf(a)?.windowMinutes ?? null }),
     series: t.field({

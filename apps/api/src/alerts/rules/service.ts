@@ -117,6 +117,11 @@ export class RuleService {
     await this.engine.stop();
   }
 
+  /** The rules' clock. */
+  now(): number {
+    return this.opts.clock();
+  }
+
   observe(records: readonly Interaction[]): void {
     this.engine.observe(records);
   }
