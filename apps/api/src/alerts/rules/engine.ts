@@ -351,6 +351,7 @@ export function round(v: number): number {
 
 /** The rule details of a rule alert, null for the seed's kinds. */
 export function ruleDetailsOf(alert: AlertRecord): RuleAlertDetails | null {
-  const d = alert.details.rule;
-  return alert.kind === 'rule' && typeof d === 'object' && d !== null ? (d as RuleAlertDetails) : null;
+  if (alert.kind !== 'rule') return null;
+  const d = alert.details?.rule;
+  return typeof d === 'object' && d !== null ? (d as RuleAlertDetails) : null;
 }
