@@ -94,6 +94,8 @@ interface FiringAlert {
   mutedBy: string | null;
   repeats: number;
   escalations: number;
+  /** Read from the store at start: the window it fired on is gone. */
+  restored: boolean;
 }
 
 interface RuleState {
@@ -104,6 +106,8 @@ interface RuleState {
   streakPeak: number;
   since: number;
   lastSeen: number;
+  /** An interaction in scope arrived since the rule started watching. */
+  seen: boolean;
   phase: RulePhase;
   pendingSince: number | null;
   value: number | null;
@@ -152,7 +156,7 @@ export class RuleEngine {
       }
       this.states.set(rule.id, {
         rule, identity: identityOf(rule), window: new RuleWindow(rule.windowMinutes * 60_000, now), streak: 0, streakPeak: 0,
-        since: now, lastSeen: now, phase: st?.phase ?? 'inactive', pendingSince: st?.pendingSince ?? null, value: null,
+        since: now, lastSeen: now, seen: false, phase: st?.phase ?? 'inactive', pendingSince: st?.pendingSince ?? null, value: null,
         series: st?.series ?? [], alert: st?.alert ?? null,
       });
     }
@@ -167,6 +171,7 @@ export class RuleEngine {
         if (!inScope(st.rule.scope, r)) continue;
         st.window.add(r, now);
         st.lastSeen = now;
+        st.seen = true;
         st.streak = r.success ? 0 : st.streak + 1;
         if (st.streak > st.streakPeak) st.streakPeak = st.streak;
       }
@@ -174,8 +179,13 @@ export class RuleEngine {
     this.schedule();
   }
 
-  /** A rule alert raised by this or another replica (or restored from the store). */
-  noteOpen(alert: AlertRecord): void {
+  /** An open rule alert read from the store at start. */
+  restore(alert: AlertRecord): void {
+    this.noteOpen(alert, true);
+  }
+
+  /** A rule alert raised by this or another replica. */
+  noteOpen(alert: AlertRecord, restored = false): void {
     const d = ruleDetailsOf(alert);
     if (!d || alert.status !== 'open') return;
     const st = this.states.get(d.ruleId);
@@ -184,7 +194,7 @@ export class RuleEngine {
     st.pendingSince = null;
     st.alert = {
       id: alert.id, raisedAt: alert.raisedAt, severity: d.severity, peak: d.peakValue, current: d.currentValue,
-      mutedBy: d.mutedBy, repeats: 0, escalations: 0,
+      mutedBy: d.mutedBy, repeats: 0, escalations: 0, restored,
     };
   }
 
@@ -270,6 +280,7 @@ export class RuleEngine {
     }
     const severity = value === null ? null : severityOf(st.rule, value);
     if (st.alert) {
+      if (severity === null && st.rule.enabled && this.rebuilding(st, st.alert, now)) return;
       if (severity === null) return this.closeAlert(st, st.alert, now, st.rule.enabled);
       return this.whileFiring(st, st.alert, value!, severity, now);
     }
@@ -285,6 +296,18 @@ export class RuleEngine {
     if (now - st.pendingSince >= st.rule.pendingSeconds * 1000) await this.fire(st, value!, severity, now);
   }
 
+  /**
+   * After a restart the window is empty and the streak unknown: a restored alert is not judged
+   * clear until the window has filled again (windowed metrics) or an interaction in scope arrived.
+   */
+  private rebuilding(st: RuleState, a: FiringAlert, now: number): boolean {
+    if (!a.restored) return false;
+    const metric = METRICS[st.rule.metric];
+    if (metric.windowed ? now - st.since < st.rule.windowMinutes * 60_000 : !st.seen) return true;
+    a.restored = false;
+    return false;
+  }
+
   private async fire(st: RuleState, value: number, severity: Severity, now: number): Promise<void> {
     const { rule } = st;
     const cooldownMs = Math.max(rule.cooldownMinutes * 60_000, MIN_DEDUP_MS);
@@ -294,7 +317,7 @@ export class RuleEngine {
     const alert = await this.opts.actions.raise({ rule, value, severity, series: [...st.series], now, silence });
     st.phase = 'firing';
     st.pendingSince = null;
-    st.alert = { id: alert.id, raisedAt: now, severity, peak: value, current: value, mutedBy: silence?.id ?? null, repeats: 0, escalations: 0 };
+    st.alert = { id: alert.id, raisedAt: now, severity, peak: value, current: value, mutedBy: silence?.id ?? null, repeats: 0, escalations: 0, restored: false };
   }
 
   private async whileFiring(st: RuleState, a: FiringAlert, value: number, severity: Severity, now: number): Promise<void> {

@@ -94,7 +94,7 @@ export class RuleService {
 
   async start(openAlerts: readonly AlertRecord[]): Promise<void> {
     await this.pull(true);
-    for (const a of openAlerts) this.engine.noteOpen(a);
+    for (const a of openAlerts) this.engine.restore(a);
     this.engine.start();
     const stored = this.opts.store.settings;
     if (!stored?.shared) return;
