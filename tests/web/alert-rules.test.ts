@@ -66,6 +66,16 @@ describe('alert rules in the dashboard', () => {
     await expect.poll(() => badge.getAttribute('aria-label'), POLL).toBe('1 firing');
     await screenshot(page, 'alert-card-wide');
 
+    // The overview's charts draw alert_config.json's thresholds and the alert's firing period.
+    await page.goto(`${server.url}/`);
+    const errorChart = page.locator('figure[data-chart="Error rate"]');
+    await expect.poll(() => errorChart.getAttribute('data-firing-periods'), POLL).toBe('1');
+    expect(await errorChart.getAttribute('data-thresholds')).toBe(String(QUIET.error_rate_threshold));
+    expect(await page.locator('figure[data-chart="Response time"]').getAttribute('data-thresholds')).toBe(String(QUIET.response_time_threshold));
+    await screenshot(page, 'overview-firing-period-wide', false);
+    await page.goto(`${server.url}/alerts`);
+    await card.waitFor({ timeout: 20_000 });
+
     // The explorer link shows the failing checkout interactions.
     await card.locator('a[data-explorer-link]').click();
     await expect.poll(() => page.locator('tr[data-interaction]').count(), POLL).toBe(3);
