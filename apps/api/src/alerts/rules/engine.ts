@@ -96,6 +96,8 @@ interface FiringAlert {
   escalations: number;
   /** Read from the store at start: the window it fired on is gone. */
   restored: boolean;
+  /** The last sparkline step whose write this replica tried to claim. */
+  step: number;
 }
 
 interface RuleState {
@@ -194,7 +196,7 @@ export class RuleEngine {
     st.pendingSince = null;
     st.alert = {
       id: alert.id, raisedAt: alert.raisedAt, severity: d.severity, peak: d.peakValue, current: d.currentValue,
-      mutedBy: d.mutedBy, repeats: 0, escalations: 0, restored,
+      mutedBy: d.mutedBy, repeats: 0, escalations: 0, restored, step: 0,
     };
   }
 
@@ -317,7 +319,7 @@ export class RuleEngine {
     const alert = await this.opts.actions.raise({ rule, value, severity, series: [...st.series], now, silence });
     st.phase = 'firing';
     st.pendingSince = null;
-    st.alert = { id: alert.id, raisedAt: now, severity, peak: value, current: value, mutedBy: silence?.id ?? null, repeats: 0, escalations: 0, restored: false };
+    st.alert = { id: alert.id, raisedAt: now, severity, peak: value, current: value, mutedBy: silence?.id ?? null, repeats: 0, escalations: 0, restored: false, step: Math.floor(now / SERIES_STEP_MS) };
   }
 
   private async whileFiring(st: RuleState, a: FiringAlert, value: number, severity: Severity, now: number): Promise<void> {
@@ -351,7 +353,12 @@ export class RuleEngine {
         if (!silenced && a.mutedBy === null && (await claim(`repeat:${k}`))) await this.opts.actions.notify(a.id, rule, 'repeat');
       }
     }
-    if (await claim(`value:${Math.floor(now / SERIES_STEP_MS)}`)) await this.opts.actions.update(a.id, this.patchOf(st, a));
+    // The running value is written once per step in the cluster (asked once per step here, not per batch).
+    const step = Math.floor(now / SERIES_STEP_MS);
+    if (step > a.step) {
+      a.step = step;
+      if (await this.opts.coordinator.tryClaim(`value:${step}:${a.id}`, SERIES_STEP_MS * 6)) await this.opts.actions.update(a.id, this.patchOf(st, a));
+    }
   }
 
   private async closeAlert(st: RuleState, a: FiringAlert, now: number, notice: boolean): Promise<void> {
