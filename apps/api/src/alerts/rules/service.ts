@@ -153,9 +153,9 @@ export class RuleService {
 
   createRule(input: Record<string, unknown>, by: string | null): Promise<AlertRuleDefinition> {
     return this.serial(async () => {
+      const fields = parseRuleFields(input);
       await this.pull(false);
       if (this.rules.length >= MAX_RULES) throw new AlertConfigError(`at most ${MAX_RULES} alert rules; delete one first`);
-      const fields = parseRuleFields(input);
       const now = this.opts.clock();
       const rule: AlertRuleDefinition = { ...fields, id: newId(now), createdAt: now, updatedAt: now, createdBy: by };
       await this.writeRules([...this.rules, rule]);
