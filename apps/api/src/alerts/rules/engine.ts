@@ -15,7 +15,8 @@ import type { Logger } from '../../log/logger.js';
 import type { AlertCoordinator } from '../coordinator.js';
 import { METRICS, type MetricUnit, type RuleMetric } from '../kinds/metrics.js';
 import { RuleWindow } from './window.js';
-import { activeSilenceFor, inScope, type AlertRuleDefinition, type Comparison, type RuleScope, type Severity, type Silence } from './model.js';
+import { bucketOf } from '../../model/histogram.js';
+import { activeSilenceFor, scopeMatcher, type AlertRuleDefinition, type Comparison, type RuleScope, type Severity, type Silence } from './model.js';
 
 /** What a rule's alert carries in `details.rule`. */
 export interface RuleAlertDetails {
@@ -102,6 +103,8 @@ interface FiringAlert {
 
 interface RuleState {
   rule: AlertRuleDefinition;
+  /** The rule's scope check; null: every record counts. */
+  matches: ((r: Interaction) => boolean) | null;
   identity: string;
   window: RuleWindow;
   streak: number;
@@ -157,7 +160,7 @@ export class RuleEngine {
         continue;
       }
       this.states.set(rule.id, {
-        rule, identity: identityOf(rule), window: new RuleWindow(rule.windowMinutes * 60_000, now), streak: 0, streakPeak: 0,
+        rule, matches: scopeMatcher(rule.scope), identity: identityOf(rule), window: new RuleWindow(rule.windowMinutes * 60_000, now), streak: 0, streakPeak: 0,
         since: now, lastSeen: now, seen: false, phase: st?.phase ?? 'inactive', pendingSince: st?.pendingSince ?? null, value: null,
         series: st?.series ?? [], alert: st?.alert ?? null,
       });
@@ -168,10 +171,15 @@ export class RuleEngine {
   observe(records: readonly Interaction[]): void {
     const now = this.opts.clock();
     this.observed += records.length;
+    if (this.states.size === 0) return;
+    // Each record's latency bucket once, for every rule.
+    const buckets = records.map((r) => bucketOf(r.responseTimeMs));
     for (const st of this.states.values()) {
-      for (const r of records) {
-        if (!inScope(st.rule.scope, r)) continue;
-        st.window.add(r, now);
+      const matches = st.matches;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        if (matches && !matches(r)) continue;
+        st.window.add(r, now, buckets[i]);
         st.lastSeen = now;
         st.seen = true;
         st.streak = r.success ? 0 : st.streak + 1;

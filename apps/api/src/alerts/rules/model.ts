@@ -148,16 +148,17 @@ export function parseRuleFields(raw: unknown, prefix = 'input'): RuleFields {
   throw new AlertConfigError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 }
 
-/** The record matches every field the scope sets. */
-export function inScope(scope: RuleScope, r: Interaction): boolean {
-  for (const f of SCOPE_FIELDS) {
-    const want = scope[f];
-    if (want === undefined) continue;
-    if (f === 'tool') {
-      if (!r.toolsUsed.some((t) => t.tool === want)) return false;
-    } else if (r[f] !== want) return false;
-  }
-  return true;
+/** The scope as a compiled check (the engine runs it for every record and rule). */
+export function scopeMatcher(scope: RuleScope): ((r: Interaction) => boolean) | null {
+  const fields = SCOPE_FIELDS.filter((f) => scope[f] !== undefined && f !== 'tool').map((f) => [f, scope[f]!] as const);
+  const tool = scope.tool;
+  if (fields.length === 0 && tool === undefined) return null;
+  return (r) => {
+    for (const [f, v] of fields) if (r[f as Exclude<ScopeField, 'tool'>] !== v) return false;
+    if (tool === undefined) return true;
+    for (const t of r.toolsUsed) if (t.tool === tool) return true;
+    return false;
+  };
 }
 
 export function scopeText(scope: RuleScope): string {

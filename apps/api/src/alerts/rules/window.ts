@@ -4,7 +4,7 @@
  * expiring a bucket are O(1) (plus one histogram subtraction); time comes from the caller, so
  * a fake clock drives it in tests.
  */
-import { Histogram } from '../../model/histogram.js';
+import { Histogram, bucketOf } from '../../model/histogram.js';
 
 export interface RuleWindowStats {
   count: number;
@@ -38,6 +38,18 @@ interface Slot {
 }
 
 const BUCKETS = 60;
+
+function count(s: Slot, r: WindowSample): void {
+  s.count++;
+  if (!r.success) s.errors++;
+  if (r.inputTokens) s.inputTokens += r.inputTokens;
+  if (r.outputTokens) s.outputTokens += r.outputTokens;
+  if (r.costUsd) s.costUsd += r.costUsd;
+  if (r.feedbackScore != null) {
+    s.feedbackSum += r.feedbackScore;
+    s.feedbackCount++;
+  }
+}
 const emptySlot = (): Slot => ({ count: 0, errors: 0, histogram: null, inputTokens: 0, outputTokens: 0, costUsd: 0, feedbackSum: 0, feedbackCount: 0 });
 
 export class RuleWindow {
@@ -55,22 +67,14 @@ export class RuleWindow {
     this.head = Math.floor(now / this.widthMs);
   }
 
-  add(r: WindowSample, now: number): void {
+  /** Counts one record at `now`; `bucket` is its latency bucket (bucketOf), computed once per record for every rule. */
+  add(r: WindowSample, now: number, bucket = bucketOf(r.responseTimeMs)): void {
     this.advance(now);
     const slot = this.slots[this.head % this.slots.length]!;
-    for (const s of [slot, this.total]) {
-      s.count++;
-      if (!r.success) s.errors++;
-      s.inputTokens += r.inputTokens ?? 0;
-      s.outputTokens += r.outputTokens ?? 0;
-      s.costUsd += r.costUsd ?? 0;
-      if (r.feedbackScore !== null) {
-        s.feedbackSum += r.feedbackScore;
-        s.feedbackCount++;
-      }
-    }
-    (slot.histogram ??= new Histogram()).record(r.responseTimeMs);
-    this.total.histogram.record(r.responseTimeMs);
+    count(slot, r);
+    count(this.total, r);
+    (slot.histogram ??= new Histogram()).counts[bucket]! += 1;
+    this.total.histogram.counts[bucket]! += 1;
   }
 
   stats(now: number): RuleWindowStats {
