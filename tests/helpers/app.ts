@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../apps/api/src/config/load.js';
 import type { Logger } from '../../apps/api/src/log/logger.js';
-import { createApp, type App } from '../../apps/api/src/server.js';
+import { createApp, type App, type AppOptions } from '../../apps/api/src/server.js';
 import { makeDataDir, type ServerHandle, type ServerOptions } from './server.js';
 
 export { gql, freePort, makeDataDir, REPO_ROOT, type ServerHandle, type ServerOptions } from './server.js';
@@ -70,7 +70,7 @@ function captureLogger(config: Config, sink: (line: string) => void): Logger {
   return pino({ name: 'ai-monitor', level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams));
 }
 
-export async function startServer(opts: ServerOptions = {}): Promise<RunningApp> {
+export async function startServer(opts: ServerOptions & AppOptions = {}): Promise<RunningApp> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? makeDataDir();
   const host = opts.host ?? '127.0.0.1';
@@ -85,7 +85,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningApp>
     const flags = { ...parseFlags(opts.args ?? []), host, port: String(opts.port ?? 0), dataDir };
     config = loadConfig({ flags, env: testEnv(opts.env) });
     const logger = captureLogger(config, (line) => (out += line));
-    app = await createApp(config, logger);
+    app = await createApp(config, logger, opts.clock ? { clock: opts.clock } : {});
     try {
       where = await app.start();
     } catch (err) {

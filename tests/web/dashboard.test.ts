@@ -242,7 +242,7 @@ describe('dashboard, live', () => {
     await sendSeed(server.wsUrl, [0, 1, 2].map((i) => seedRecord(900 + i, { success: false, error_type: 'crash' })));
     const consecutive = page.locator('li[data-alert]', { hasText: 'Consecutive errors' }).first();
     await consecutive.waitFor({ timeout: 30_000 });
-    expect(await consecutive.textContent()).toContain('open');
+    expect(await consecutive.textContent()).toContain('firing');
     await expect.poll(async () => (await page.getByRole('link', { name: /^Alerts/ }).textContent()) ?? '', POLL).toMatch(/Alerts\s*\d/);
     await consecutive.getByRole('button', { name: /^Acknowledge/ }).click();
     await expect.poll(async () => (await consecutive.textContent()) ?? '', POLL).toContain('Acknowledged');

@@ -76,7 +76,13 @@ interface Core {
   redis: RedisConnections | null;
 }
 
-async function openCore(config: Config, logger: Logger, backpressure: Backpressure): Promise<Core> {
+/** What tests inject into the server (never set by the CLI). */
+export interface AppOptions {
+  /** The alert rules' clock (fake clocks in tests). */
+  clock?: () => number;
+}
+
+async function openCore(config: Config, logger: Logger, backpressure: Backpressure, appOptions: AppOptions = {}): Promise<Core> {
   // A bad alert_config.json stops the start before anything is opened.
   const alertSettings = AlertConfigFileStore.load(config.alertConfigFile);
   // So does a bad model price file.
@@ -109,6 +115,7 @@ async function openCore(config: Config, logger: Logger, backpressure: Backpressu
     coordinator: redis ? new RedisAlertCoordinator(redis.command, redis.prefix) : new LocalAlertCoordinator(),
     fallbacks: { smtpUrl: config.smtpUrl, from: config.alertEmailFrom, to: config.alertEmailTo },
     logger,
+    ...(appOptions.clock ? { clock: appOptions.clock } : {}),
   });
   await alerts.start();
   const releases = new ReleaseService(store);
@@ -349,10 +356,10 @@ async function closeServer(server: Server, sockets: Sockets): Promise<void> {
   clearTimeout(force);
 }
 
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export async function createApp(config: Config, logger: Logger, appOptions: AppOptions = {}): Promise<App> {
   const gate = new SecurityGate(config, logger);
   const backpressure = new Backpressure(config.subscriberQueueLimit);
-  const core = await openCore(config, logger, backpressure);
+  const core = await openCore(config, logger, backpressure, appOptions);
   const { services } = core;
   const sockets: Sockets = {
     seed: new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes * HARD_MESSAGE_FACTOR, perMessageDeflate: config.wsCompression }),

@@ -37,7 +37,7 @@ export class RedisAlertCoordinator implements AlertCoordinator {
     private readonly prefix: string,
   ) {}
 
-  async tryAcquire(kind: AlertKind, cooldownMs: number, _now: number): Promise<boolean> {
+  async tryAcquire(kind: AlertKind | `rule:${string}`, cooldownMs: number, _now: number): Promise<boolean> {
     const won = await this.redis.eval(ACQUIRE, 1, this.lastKey(kind), Math.max(0, Math.round(cooldownMs)));
     return won === 1;
   }
@@ -54,7 +54,7 @@ export class RedisAlertCoordinator implements AlertCoordinator {
   /** The connection belongs to the server's Redis connections, which close it. */
   async close(): Promise<void> {}
 
-  private lastKey(kind: AlertKind): string {
+  private lastKey(kind: string): string {
     return `${this.prefix}alerts:last:${kind}`;
   }
 }

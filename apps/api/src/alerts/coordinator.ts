@@ -18,7 +18,7 @@ export interface AlertCoordinator {
    * replicas) per cooldown: false while an alert of this kind was raised less than
    * `cooldownMs` ago. A true answer starts the cooldown.
    */
-  tryAcquire(kind: AlertKind, cooldownMs: number, now: number): Promise<boolean>;
+  tryAcquire(kind: AlertKind | `rule:${string}`, cooldownMs: number, now: number): Promise<boolean>;
   /**
    * Claims a one-off action named `key` (e.g. resolving one alert). True for exactly one
    * caller; the claim is remembered for `ttlMs`.
@@ -31,10 +31,10 @@ export interface AlertCoordinator {
 
 /** One process: the cooldowns and claims live in memory. */
 export class LocalAlertCoordinator implements AlertCoordinator {
-  private readonly lastRaised = new Map<AlertKind, number>();
+  private readonly lastRaised = new Map<string, number>();
   private readonly claims = new Map<string, number>();
 
-  async tryAcquire(kind: AlertKind, cooldownMs: number, now: number): Promise<boolean> {
+  async tryAcquire(kind: AlertKind | `rule:${string}`, cooldownMs: number, now: number): Promise<boolean> {
     const last = this.lastRaised.get(kind);
     if (last !== undefined && now - last < cooldownMs) return false;
     this.lastRaised.set(kind, now);

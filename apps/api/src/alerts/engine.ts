@@ -7,7 +7,7 @@
  */
 import { ALERT_KINDS, type AlertKind } from '@ai-monitor/schema';
 import type { Interaction } from '../model/interaction.js';
-import type { AlertRecord } from '../model/alert.js';
+import { RULE_ALERT_KIND, type AlertRecord } from '../model/alert.js';
 import type { TimeBucket } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 import type { AlertSettings } from './config-schema.js';
@@ -71,13 +71,14 @@ export class AlertEngine {
 
   /** An alert raised (or restored) by this or another replica. */
   noteOpen(alert: AlertRecord): void {
-    if (alert.status !== 'open') return;
+    if (alert.status !== 'open' || alert.kind === RULE_ALERT_KIND) return;
     const known = this.open.get(alert.kind);
     if (!known || known.raisedAt <= alert.raisedAt) this.open.set(alert.kind, { id: alert.id, raisedAt: alert.raisedAt });
   }
 
   /** An alert resolved by this or another replica. */
   noteResolved(alert: AlertRecord): void {
+    if (alert.kind === RULE_ALERT_KIND) return;
     if (alert.status === 'resolved' && this.open.get(alert.kind)?.id === alert.id) this.open.delete(alert.kind);
   }
 

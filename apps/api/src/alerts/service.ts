@@ -18,6 +18,7 @@ import type { AlertCoordinator } from './coordinator.js';
 import { AlertEngine, windowMsOf } from './engine.js';
 import type { Condition } from './kinds/index.js';
 import { Notifier, effectiveEmail, type EmailFallbacks } from './notify/notifier.js';
+import { RuleService } from './rules/service.js';
 
 export interface AlertServiceOptions {
   settingsFile: AlertConfigFileStore;
@@ -26,6 +27,10 @@ export interface AlertServiceOptions {
   coordinator: AlertCoordinator;
   fallbacks: EmailFallbacks;
   logger: Logger;
+  /** The alert rules' clock (tests inject a fake one); Date.now by default. */
+  clock?: () => number;
+  /** How often the alert rules are evaluated without new traffic (ms). */
+  ruleTickMs?: number;
 }
 
 export interface AlertSummary {
@@ -48,6 +53,8 @@ type Subscription = { return?: () => Promise<unknown> };
 export class AlertService {
   private readonly engine: AlertEngine;
   private readonly notifier: Notifier;
+  /** Alert rules (alertRules) and silences. */
+  readonly rules: RuleService;
   /** Per-alert chains: updates of one alert never interleave their read-modify-write. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly subscriptions: Subscription[] = [];
@@ -65,6 +72,21 @@ export class AlertService {
       fallbacks: opts.fallbacks,
       record: (id, outcome) => this.recordDelivery(id, outcome),
       logger: opts.logger,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    this.rules = new RuleService({
+      store: opts.store,
+      coordinator: opts.coordinator,
+      notifier: this.notifier,
+      logger: opts.logger,
+      clock: opts.clock ?? Date.now,
+      settings: () => this.settings,
+      insert: async (alert) => {
+        await opts.store.insertAlert(alert);
+        opts.cluster.publish('alerts', alert);
+      },
+      mutate: (id, change) => this.mutate(id, change),
+      ...(opts.ruleTickMs === undefined ? {} : { tickMs: opts.ruleTickMs }),
     });
     this.engine = new AlertEngine({
       settings: () => this.settings,
@@ -99,10 +121,20 @@ export class AlertService {
     this.engine.seedStreak((await store.listInteractions({}, { first })).items);
 
     const { cluster } = this.opts;
-    this.follow('interactions', cluster.subscribe('interactions'), (records) => this.engine.observe(records));
-    this.follow('alerts', cluster.subscribe('alerts'), (alert) => this.engine.noteOpen(alert));
-    this.follow('alertUpdates', cluster.subscribe('alertUpdates'), (alert) => this.engine.noteResolved(alert));
+    this.follow('interactions', cluster.subscribe('interactions'), (records) => {
+      this.engine.observe(records);
+      this.rules.observe(records);
+    });
+    this.follow('alerts', cluster.subscribe('alerts'), (alert) => {
+      this.engine.noteOpen(alert);
+      this.rules.noteOpen(alert);
+    });
+    this.follow('alertUpdates', cluster.subscribe('alertUpdates'), (alert) => {
+      this.engine.noteResolved(alert);
+      this.rules.noteResolved(alert);
+    });
     this.engine.start();
+    await this.rules.start(open.items);
     this.followStoredSettings();
   }
 
@@ -111,6 +143,7 @@ export class AlertService {
     this.unwatch?.();
     await this.settingsChain;
     await this.engine.stop();
+    await this.rules.stop();
     for (const s of this.subscriptions) await s.return?.();
     await Promise.all(this.loops);
     await this.notifier.stop();

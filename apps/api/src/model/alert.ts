@@ -3,9 +3,16 @@ import type { AlertKind } from '@ai-monitor/schema';
 export type { AlertKind };
 export type AlertStatus = 'open' | 'resolved';
 
-/** One attempt to notify a channel (webhook or email) about an alert. */
+/** The kind of alerts raised by alert rules (alertRules); the rule is in `details.rule`. */
+export const RULE_ALERT_KIND = 'rule';
+/** The seed's kinds (alert_config.json) or a rule's alert. */
+export type AlertRecordKind = AlertKind | typeof RULE_ALERT_KIND;
+
+/** One attempt to notify a channel about an alert. */
 export interface DeliveryOutcome {
-  channel: 'webhook' | 'email';
+  channel: 'webhook' | 'email' | 'slack' | 'feishu' | 'dingtalk' | 'wecom';
+  /** What was announced (rule alerts): firing, escalated, repeat or resolved. */
+  event?: string;
   ok: boolean;
   attempts: number;
   at: number;
@@ -15,7 +22,7 @@ export interface DeliveryOutcome {
 
 export interface AlertRecord {
   id: string;
-  kind: AlertKind;
+  kind: AlertRecordKind;
   status: AlertStatus;
   message: string;
   /** The observed value that crossed the threshold (percent, ms or a count). */
@@ -31,7 +38,7 @@ export interface AlertRecord {
 
 export interface AlertFilter {
   status?: AlertStatus | undefined;
-  kind?: AlertKind | undefined;
+  kind?: AlertRecordKind | undefined;
   acknowledged?: boolean | undefined;
   from?: number | undefined;
   to?: number | undefined;

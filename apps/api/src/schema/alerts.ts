@@ -1,9 +1,11 @@
 /** Alerts: the list with acknowledge, the settings editor and the live alert subscriptions. */
 import { GraphQLError } from 'graphql';
-import { ALERT_KINDS } from '@ai-monitor/schema';
+import { ALERT_KINDS, type AlertKind } from '@ai-monitor/schema';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
-import type { AlertRecord, DeliveryOutcome } from '../model/alert.js';
+import { RULE_ALERT_KIND, type AlertRecord, type DeliveryOutcome } from '../model/alert.js';
+import { ruleDetailsOf } from '../alerts/rules/engine.js';
+import { SCOPE_FIELDS, SEVERITIES, type RuleScope } from '../alerts/rules/model.js';
 import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
 import type { AlertSummary } from '../alerts/service.js';
@@ -13,8 +15,24 @@ import { redactUrl } from '../config/redact.js';
 import { userInputError } from './errors.js';
 
 const AlertKindRef = builder.enumType('AlertKind', {
-  description: ALERT_RULE_LIST.map((r) => `${r.kind}: ${r.description}`).join(' '),
-  values: ALERT_KINDS,
+  description: [...ALERT_RULE_LIST.map((r) => `${r.kind}: ${r.description}`), `${RULE_ALERT_KIND}: raised by an alert rule (alertRules; see ruleId).`].join(' '),
+  values: [...ALERT_KINDS, RULE_ALERT_KIND] as const,
+});
+
+export const AlertSeverityRef = builder.enumType('AlertSeverity', { values: SEVERITIES });
+const AlertStateRef = builder.enumType('AlertState', { description: 'firing until the condition clears, then resolved.', values: ['firing', 'resolved'] as const });
+
+/** The scope of a rule (every field set narrows it); shared by rules, silences and alerts. */
+export const AlertScopeRef = builder.objectRef<RuleScope>('AlertScope').implement({
+  description: 'Which interactions a rule watches: each field set narrows it (tool: interactions with a call of that tool).',
+  fields: (t) => Object.fromEntries(SCOPE_FIELDS.map((f) => [f, t.string({ nullable: true, resolve: (s) => s[f] ?? null })])),
+});
+
+const AlertPointRef = builder.objectRef<[number, number]>('AlertPoint').implement({
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', nullable: false, resolve: (p) => p[0] }),
+    value: t.float({ nullable: false, resolve: (p) => p[1] }),
+  }),
 });
 
 const AlertStatusRef = builder.enumType('AlertStatus', { values: ['open', 'resolved'] as const });
@@ -22,7 +40,8 @@ const AlertStatusRef = builder.enumType('AlertStatus', { values: ['open', 'resol
 export const AlertDeliveryRef = builder.objectRef<DeliveryOutcome>('AlertDelivery').implement({
   description: 'The outcome of notifying one channel about an alert.',
   fields: (t) => ({
-    channel: t.exposeString('channel', { description: '"webhook" or "email".', nullable: false }),
+    channel: t.exposeString('channel', { description: 'webhook, email, slack, feishu, dingtalk or wecom.', nullable: false }),
+    event: t.string({ nullable: true, description: 'What was announced (rule alerts): firing, escalated, repeat or resolved.', resolve: (d) => d.event ?? null }),
     ok: t.exposeBoolean('ok', { nullable: false }),
     attempts: t.exposeInt('attempts', { description: '0 when it was not sent (see detail).', nullable: false }),
     at: t.field({ type: 'DateTime', resolve: (d) => d.at, nullable: false }),
@@ -46,8 +65,26 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
     acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
     delivery: t.field({ type: [AlertDeliveryRef], resolve: (a) => a.delivery, nullable: false }),
     details: t.field({ type: 'JSONObject', resolve: (a) => a.details, nullable: false }),
+    ruleId: t.string({ nullable: false, description: "The rule that raised it: an alertRules id, or the seed kind for alert_config.json's rules.", resolve: (a) => ruleDetailsOf(a)?.ruleId ?? a.kind }),
+    severity: t.field({ type: AlertSeverityRef, nullable: false, description: "alert_config.json's alerts are critical.", resolve: (a) => ruleDetailsOf(a)?.severity ?? 'critical' }),
+    state: t.field({ type: AlertStateRef, nullable: false, resolve: (a) => (a.status === 'open' ? 'firing' : 'resolved') }),
+    unit: t.string({ nullable: false, description: 'Unit of value, thresholds and series: percent, ms, per_minute, minutes, count, tokens, usd or score.', resolve: (a) => ruleDetailsOf(a)?.unit ?? SEED_UNITS[a.kind as AlertKind] }),
+    currentValue: t.float({ nullable: false, description: 'The latest value while firing; the value when it resolved after.', resolve: (a) => ruleDetailsOf(a)?.currentValue ?? a.value }),
+    peakValue: t.float({ nullable: false, description: 'The worst value while it fired.', resolve: (a) => ruleDetailsOf(a)?.peakValue ?? a.value }),
+    durationSeconds: t.float({ nullable: false, description: 'From raised to resolved, or to now while firing.', resolve: (a, _a, ctx) => ((a.resolvedAt ?? ctx.services.alerts.rules.now()) - a.raisedAt) / 1000 }),
+    scope: t.field({ type: AlertScopeRef, nullable: false, resolve: (a) => ruleDetailsOf(a)?.scope ?? {} }),
+    windowMinutes: t.float({ nullable: true, resolve: (a) => ruleDetailsOf(a)?.windowMinutes ?? null }),
+    series: t.field({
+      type: [AlertPointRef],
+      nullable: false,
+      description: 'The value over time (a sparkline): before and while it fired, about one point per 10 s, at most 60.',
+      resolve: (a): [number, number][] => ruleDetailsOf(a)?.series ?? [[a.raisedAt, a.value]],
+    }),
+    silencedBy: t.string({ nullable: true, description: 'The silence that held back its firing notice (null once sent).', resolve: (a) => ruleDetailsOf(a)?.mutedBy ?? null }),
   }),
 });
+
+const SEED_UNITS: Record<AlertKind, string> = Object.fromEntries(ALERT_RULE_LIST.map((r) => [r.kind, r.valueUnit])) as Record<AlertKind, string>;
 
 /** Each rule's own numeric settings (file name and GraphQL shape), from the registry. */
 type NumericField = { [K in keyof AlertSettings]: AlertSettings[K] extends number ? K : never }[keyof AlertSettings];
@@ -114,6 +151,7 @@ const AlertConfigInputRef = builder.inputType('AlertConfigInput', {
 const AlertSummaryRef = builder.objectRef<AlertSummary>('AlertSummary').implement({
   fields: (t) => ({
     open: t.exposeInt('open', { description: 'Alerts whose condition still holds.', nullable: false }),
+    firing: t.int({ description: 'Alerts firing now (the same as open): what the nav badge counts.', nullable: false, resolve: (s) => s.open }),
     unacknowledged: t.exposeInt('unacknowledged', { description: 'Alerts, open or resolved, nobody has acknowledged yet.', nullable: false }),
   }),
 });

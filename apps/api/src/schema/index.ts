@@ -4,6 +4,7 @@ import './interaction.js';
 import './session.js';
 import './metrics.js';
 import './alerts.js';
+import './alert-rules.js';
 import './clock-skew.js';
 import './trace.js';
 import './releases.js';

@@ -18,6 +18,8 @@ export interface Principal {
   readonly scopes: ReadonlySet<Scope>;
   /** Stable, non-secret identifier of the token (digest prefix) for rate limits and logs. */
   readonly id: string | null;
+  /** The token's name when configured as `name:token` (who set a silence, created a rule). */
+  readonly name?: string | null;
 }
 
 export interface TokenLists {
@@ -37,6 +39,24 @@ interface Entry {
   digest: Buffer;
   scopes: ReadonlySet<Scope>;
   id: string;
+  name: string | null;
+}
+
+/**
+ * A configured token entry: `name:token` names the token (a name is 1–64 letters, digits,
+ * `_`, `.`, `-` or `@`, followed by a colon and a token of at least 8 characters); anything
+ * else is a plain token, taken whole.
+ */
+export function parseTokenEntry(entry: string): { name: string | null; token: string } {
+  const m = /^([A-Za-z0-9_.@-]{1,64}):(.{8,})$/s.exec(entry);
+  return m ? { name: m[1]!, token: m[2]! } : { name: null, token: entry };
+}
+
+/** Who a principal is, for "set by" fields: its name, else its digest prefix. */
+export function principalLabel(p: Principal): string | null {
+  if (p.name) return p.name;
+  if (p.kind === 'token' && p.id) return `token ${p.id}`;
+  return null;
 }
 
 const ALL_SCOPES: ReadonlySet<Scope> = new Set(SCOPES);
@@ -52,17 +72,19 @@ export class TokenStore {
   private readonly entries: Entry[];
 
   constructor(lists: TokenLists) {
-    const byDigest = new Map<string, { digest: Buffer; scopes: Set<Scope> }>();
+    const byDigest = new Map<string, { digest: Buffer; scopes: Set<Scope>; name: string | null }>();
     for (const key of Object.keys(GRANTS) as (keyof TokenLists)[]) {
-      for (const token of lists[key]) {
+      for (const configured of lists[key]) {
+        const { name, token } = parseTokenEntry(configured);
         const digest = digestOf(token);
         const hex = digest.toString('hex');
-        const entry = byDigest.get(hex) ?? { digest, scopes: new Set<Scope>() };
+        const entry = byDigest.get(hex) ?? { digest, scopes: new Set<Scope>(), name };
+        entry.name ??= name;
         for (const s of GRANTS[key]) entry.scopes.add(s);
         byDigest.set(hex, entry);
       }
     }
-    this.entries = [...byDigest.entries()].map(([hex, e]) => ({ digest: e.digest, scopes: e.scopes, id: hex.slice(0, 12) }));
+    this.entries = [...byDigest.entries()].map(([hex, e]) => ({ digest: e.digest, scopes: e.scopes, id: hex.slice(0, 12), name: e.name }));
   }
 
   /** True when at least one token is configured, so every request must present one. */
@@ -81,7 +103,7 @@ export class TokenStore {
       if (timingSafeEqual(digest, entry.digest)) match = entry;
     }
     if (!match) return { kind: 'invalid', scopes: NO_SCOPES, id: null };
-    return { kind: 'token', scopes: match.scopes, id: match.id };
+    return { kind: 'token', scopes: match.scopes, id: match.id, name: match.name };
   }
 }
 

@@ -7,6 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { ALERT_RULE_LIST } from './index.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, COMMON_NUMERIC_EDITOR } from '../config-schema.js';
+import { METRICS, RULE_METRICS } from './metrics.js';
+import { CHANNEL_TYPES, SCOPE_FIELDS } from '../rules/model.js';
 
 export function renderWebModule(): string {
   const kinds = ALERT_RULE_LIST.map((r) => ({ id: r.kind, label: r.title, unit: r.valueUnit }));
@@ -29,6 +31,13 @@ export function renderWebModule(): string {
     '',
     "/** The numeric fields of the settings editor: the rules' thresholds, then the shared settings. */",
     `export const ALERT_NUMBER_FIELDS = ${JSON.stringify([...ruleFields, ...commonFields], null, 2)} as const;`,
+    '',
+    "/** The metrics of alert rules (the rules editor's choices): id, title, unit, whether a window and a minimum sample apply. */",
+    `export const ALERT_METRICS = ${JSON.stringify(RULE_METRICS.map((m) => ({ id: m, label: METRICS[m].title, unit: METRICS[m].unit, windowed: METRICS[m].windowed, sampled: METRICS[m].sampled, description: METRICS[m].description })), null, 2)} as const;`,
+    '',
+    '/** The scope fields of a rule or a silence, and the channel types of a rule. */',
+    `export const ALERT_SCOPE_FIELDS = ${JSON.stringify(SCOPE_FIELDS)} as const;`,
+    `export const ALERT_CHANNEL_TYPES = ${JSON.stringify(CHANNEL_TYPES)} as const;`,
     '',
   ].join('\n');
 }

@@ -2,7 +2,7 @@
 import { createTransport } from 'nodemailer';
 import type { AlertRecord } from '../../model/alert.js';
 import { withRetries, type AttemptResult, type RetryPolicy } from './retry.js';
-import { alertBody, alertHeadline } from './text.js';
+import { alertBody, alertHeadline, type NoticeEvent } from './text.js';
 
 export interface EmailSettings {
   smtpUrl: string;
@@ -19,6 +19,7 @@ export async function sendEmail(
   policy: RetryPolicy,
   shutdown: AbortSignal,
   onTransportError: (err: Error) => void,
+  event: NoticeEvent = 'firing',
 ): Promise<AttemptResult> {
   const transport = createTransport({
     url: settings.smtpUrl,
@@ -35,8 +36,8 @@ export async function sendEmail(
         const info = await transport.sendMail({
           from: settings.from,
           to: settings.to,
-          subject: alertHeadline(alert),
-          text: alertBody(alert),
+          subject: alertHeadline(alert, event),
+          text: alertBody(alert, event),
           signal,
         });
         return String(info.response ?? 'accepted');

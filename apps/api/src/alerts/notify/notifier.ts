@@ -10,6 +10,9 @@ import { JobQueue } from './queue.js';
 import { DEFAULT_RETRY, type AttemptResult, type RetryPolicy } from './retry.js';
 import { sendWebhook } from './webhook.js';
 import { EMAIL_TIMEOUT_MS, sendEmail, type EmailSettings } from './email.js';
+import { sendChannel } from './channels.js';
+import type { NoticeEvent } from './text.js';
+import type { ChannelConfig } from '../rules/model.js';
 
 /** SMTP settings from the server configuration / environment, used where the file leaves them unset. */
 export interface EmailFallbacks {
@@ -25,6 +28,8 @@ export interface NotifierOptions {
   logger: Logger;
   capacity?: number;
   concurrency?: number;
+  /** Signing timestamps of the chat channels. */
+  clock?: () => number;
 }
 
 const DEFAULT_FROM = 'ai-monitor@localhost';
@@ -73,6 +78,32 @@ export class Notifier {
     }
   }
 
+  /**
+   * Queues `event` of a rule's alert to each of the rule's channels; never throws and never
+   * waits. Each outcome is recorded on the alert with its event.
+   */
+  notifyRule(alert: AlertRecord, channels: readonly ChannelConfig[], event: NoticeEvent): void {
+    const clock = this.opts.clock ?? Date.now;
+    for (const channel of channels) {
+      if (channel.type === 'email') {
+        const email = effectiveEmail({ ...this.opts.settings(), email_to: channel.to.length > 0 ? channel.to : this.opts.settings().email_to }, this.opts.fallbacks);
+        const onTransportError = (err: Error): void => this.opts.logger.warn({ err }, `SMTP transport error: ${err.message}`);
+        if (email) this.enqueue(alert, 'email', (shutdown) => sendEmail(email, alert, this.emailPolicy, shutdown, onTransportError, event), event);
+        else this.save(alert.id, { channel: 'email', event, ok: false, attempts: 0, at: clock(), detail: 'not sent: SMTP is not configured (smtp_url in alert_config.json or AI_MONITOR_SMTP_URL, and recipients)' });
+        continue;
+      }
+      const { url, type } = channel;
+      if (!url) continue;
+      this.enqueue(alert, type, (shutdown) => sendChannel({ ...channel, type, url }, alert, event, this.webhookPolicy, shutdown, clock), event);
+    }
+  }
+
+  /** Records, for each channel, that `event` was held back (e.g. by a silence). */
+  recordSkipped(alert: AlertRecord, channels: readonly ChannelConfig[], event: NoticeEvent, why: string): void {
+    const at = (this.opts.clock ?? Date.now)();
+    for (const channel of channels) this.save(alert.id, { channel: channel.type, event, ok: false, attempts: 0, at, detail: `not sent: ${why}` });
+  }
+
   get pending(): number {
     return this.queue.pending;
   }
@@ -82,14 +113,15 @@ export class Notifier {
     if (dropped.length > 0) this.opts.logger.warn({ dropped: dropped.length }, 'alert notifications not sent: the server stopped first');
   }
 
-  private enqueue(alert: AlertRecord, channel: DeliveryOutcome['channel'], send: (shutdown: AbortSignal) => Promise<AttemptResult>): void {
+  private enqueue(alert: AlertRecord, channel: DeliveryOutcome['channel'], send: (shutdown: AbortSignal) => Promise<AttemptResult>, event?: NoticeEvent): void {
+    const tag = event === undefined ? {} : { event };
     const accepted = this.queue.push(async (shutdown) => {
       const result = await send(shutdown);
       if (!result.ok) this.opts.logger.warn({ alert: alert.id, channel, detail: result.detail }, `alert ${channel} delivery failed`);
-      await this.opts.record(alert.id, { channel, ok: result.ok, attempts: result.attempts, at: Date.now(), detail: result.detail });
+      await this.opts.record(alert.id, { channel, ...tag, ok: result.ok, attempts: result.attempts, at: Date.now(), detail: result.detail });
     });
     if (!accepted) {
-      this.save(alert.id, { channel, ok: false, attempts: 0, at: Date.now(), detail: `not sent: the notification queue is full (${this.queue.pending} pending)` });
+      this.save(alert.id, { channel, ...tag, ok: false, attempts: 0, at: Date.now(), detail: `not sent: the notification queue is full (${this.queue.pending} pending)` });
     }
   }
 

@@ -83,3 +83,99 @@ export const ALERT_NUMBER_FIELDS = [
     "hint": "Fewer interactions in the window are not judged."
   }
 ] as const;
+
+/** The metrics of alert rules (the rules editor's choices): id, title, unit, whether a window and a minimum sample apply. */
+export const ALERT_METRICS = [
+  {
+    "id": "error_rate",
+    "label": "Error rate",
+    "unit": "percent",
+    "windowed": true,
+    "sampled": true,
+    "description": "failed / total interactions over the window, percent."
+  },
+  {
+    "id": "p50_response_time",
+    "label": "p50 response time",
+    "unit": "ms",
+    "windowed": true,
+    "sampled": true,
+    "description": "median response time over the window, ms."
+  },
+  {
+    "id": "p95_response_time",
+    "label": "p95 response time",
+    "unit": "ms",
+    "windowed": true,
+    "sampled": true,
+    "description": "p95 response time over the window, ms."
+  },
+  {
+    "id": "p99_response_time",
+    "label": "p99 response time",
+    "unit": "ms",
+    "windowed": true,
+    "sampled": true,
+    "description": "p99 response time over the window, ms."
+  },
+  {
+    "id": "throughput",
+    "label": "Throughput",
+    "unit": "per_minute",
+    "windowed": true,
+    "sampled": false,
+    "description": "interactions per minute over the window."
+  },
+  {
+    "id": "no_data",
+    "label": "No data",
+    "unit": "minutes",
+    "windowed": false,
+    "sampled": false,
+    "description": "minutes since the last interaction in scope (traffic stopped)."
+  },
+  {
+    "id": "consecutive_errors",
+    "label": "Consecutive errors",
+    "unit": "count",
+    "windowed": false,
+    "sampled": false,
+    "description": "failed interactions in a row."
+  },
+  {
+    "id": "input_tokens",
+    "label": "Input tokens",
+    "unit": "tokens",
+    "windowed": true,
+    "sampled": false,
+    "description": "input tokens summed over the window."
+  },
+  {
+    "id": "output_tokens",
+    "label": "Output tokens",
+    "unit": "tokens",
+    "windowed": true,
+    "sampled": false,
+    "description": "output tokens summed over the window."
+  },
+  {
+    "id": "cost",
+    "label": "Cost",
+    "unit": "usd",
+    "windowed": true,
+    "sampled": false,
+    "description": "cost in USD summed over the window."
+  },
+  {
+    "id": "feedback_score",
+    "label": "Mean feedback score",
+    "unit": "score",
+    "windowed": true,
+    "sampled": true,
+    "description": "mean feedback score of the rated interactions in the window."
+  }
+] as const;
+
+/** The scope fields of a rule or a silence, and the channel types of a rule. */
+export const ALERT_SCOPE_FIELDS = ["assistant","version","environment","intent","tool","errorType","model"] as const;
+export const ALERT_CHANNEL_TYPES = ["webhook","slack","feishu","dingtalk","wecom","email"] as const;

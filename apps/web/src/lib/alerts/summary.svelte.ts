@@ -12,7 +12,7 @@ import { throttle } from '$lib/live/coalesce';
 export const ALERT_SUMMARY_KEY = Symbol('alert-summary');
 
 export class AlertSummaryState {
-  readonly query: LiveQuery<{ alertSummary: { open: number; unacknowledged: number } }, Record<string, never>>;
+  readonly query: LiveQuery<{ alertSummary: { open: number; firing: number; unacknowledged: number } }, Record<string, never>>;
   /** The last alert raised while the page was open, until dismissed. */
   latest = $state.raw<Alert | null>(null);
   /** Bumped on every alert event, so the alerts page can refresh its list. */

@@ -5,7 +5,11 @@ import type {
   AlertConfig,
   AlertConfigInput,
   AlertKind,
+  AlertRule,
+  AlertRuleInput,
   AlertStatus,
+  Silence,
+  SilenceInput,
   AlertSummary,
   ClockSkewSummary,
   CompareVars,
@@ -36,7 +40,13 @@ import type {
 const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType toolsUsed { tool }`;
 const METRIC_FIELDS = `from to count errors errorRate p50 p95 p99 throughputPerMinute activeSessions`;
 const ALERT_FIELDS = `id kind status message value threshold raisedAt resolvedAt acknowledged acknowledgedAt acknowledgedBy
-  delivery { channel ok attempts at detail } details`;
+  delivery { channel event ok attempts at detail } details ruleId severity state unit currentValue peakValue durationSeconds
+  windowMinutes silencedBy scope { assistant version environment intent tool errorType model } series { at value }`;
+const SCOPE = `scope { assistant version environment intent tool errorType model }`;
+const RULE_FIELDS = `id name source metric unit ${SCOPE} comparison warning critical windowMinutes minSampleSize pendingSeconds
+  cooldownMinutes renotifyMinutes notifyResolved enabled channels { type url hasSecret to } state currentValue pendingSince
+  firingAlertId firingSeverity createdAt updatedAt createdBy`;
+const SILENCE_FIELDS = `id ruleId ${SCOPE} startsAt endsAt expiredAt active reason createdBy`;
 const CONFIG_FIELDS = `errorRateThreshold responseTimeThreshold consecutiveErrorsThreshold alertCooldownMinutes enabled
   webhookUrl emailNotifications windowMinutes minSampleSize emailTo emailFrom smtpConfigured`;
 
@@ -159,7 +169,7 @@ export const SessionsQuery = gql<{ sessions: Connection<SessionSummary> }, { fir
 `);
 
 export const AlertSummaryQuery = gql<{ alertSummary: AlertSummary }, Record<string, never>>(`
-  query AlertSummary { alertSummary { open unacknowledged } }
+  query AlertSummary { alertSummary { open firing unacknowledged } }
 `);
 
 export const ClockSkewQuery = gql<{ clockSkew: ClockSkewSummary }, Record<string, never>>(`
@@ -241,4 +251,32 @@ export const CreateImprovement = gql<{ createImprovement: Improvement }, { input
 
 export const UpdateImprovement = gql<{ updateImprovement: Improvement | null }, { id: string; input: UpdateImprovementInput }>(`
   mutation UpdateImprovement($id: ID!, $input: UpdateImprovementInput!) { updateImprovement(id: $id, input: $input) { ${IMPROVEMENT_FIELDS} } }
+`);
+
+export const AlertRulesQuery = gql<{ alertRules: AlertRule[] }, Record<string, never>>(`
+  query AlertRules { alertRules { ${RULE_FIELDS} } }
+`);
+
+export const CreateAlertRule = gql<{ createAlertRule: AlertRule }, { input: AlertRuleInput }>(`
+  mutation CreateAlertRule($input: AlertRuleInput!) { createAlertRule(input: $input) { ${RULE_FIELDS} } }
+`);
+
+export const UpdateAlertRule = gql<{ updateAlertRule: AlertRule }, { id: string; input: AlertRuleInput }>(`
+  mutation UpdateAlertRule($id: ID!, $input: AlertRuleInput!) { updateAlertRule(id: $id, input: $input) { ${RULE_FIELDS} } }
+`);
+
+export const DeleteAlertRule = gql<{ deleteAlertRule: boolean }, { id: string }>(`
+  mutation DeleteAlertRule($id: ID!) { deleteAlertRule(id: $id) }
+`);
+
+export const SilencesQuery = gql<{ silences: Silence[] }, { active?: boolean | null }>(`
+  query Silences($active: Boolean) { silences(active: $active) { ${SILENCE_FIELDS} } }
+`);
+
+export const CreateSilence = gql<{ createSilence: Silence }, { input: SilenceInput }>(`
+  mutation CreateSilence($input: SilenceInput!) { createSilence(input: $input) { ${SILENCE_FIELDS} } }
+`);
+
+export const ExpireSilence = gql<{ expireSilence: Silence }, { id: string }>(`
+  mutation ExpireSilence($id: ID!) { expireSilence(id: $id) { ${SILENCE_FIELDS} } }
 `);

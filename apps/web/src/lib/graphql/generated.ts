@@ -3,6 +3,27 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** url for every type but email; secret signs webhook (HMAC header), feishu and dingtalk requests; to: email recipients. */
+export type AlertChannelInput = {
+  secret?: string | null | undefined;
+  to?: Array<string> | null | undefined;
+  type: AlertChannelType;
+  url?: string | null | undefined;
+};
+
+export type AlertChannelType =
+  | 'dingtalk'
+  | 'email'
+  | 'feishu'
+  | 'slack'
+  | 'webhook'
+  | 'wecom';
+
+/** above: fires when the value exceeds a threshold; below: when it falls under one. */
+export type AlertComparison =
+  | 'above'
+  | 'below';
+
 /** A partial update: omitted fields keep their value; null clears webhookUrl, emailFrom and smtpUrl. */
 export type AlertConfigInput = {
   alertCooldownMinutes?: number | null | undefined;
@@ -19,11 +40,74 @@ export type AlertConfigInput = {
   windowMinutes?: number | null | undefined;
 };
 
-/** high_error_rate: failed / total over the window above error_rate_threshold (percent). slow_response: the window p95 above response_time_threshold (ms). consecutive_errors: that many failures in a row. */
+/** high_error_rate: failed / total over the window above error_rate_threshold (percent). slow_response: the window p95 above response_time_threshold (ms). consecutive_errors: that many failures in a row. rule: raised by an alert rule (alertRules; see ruleId). */
 export type AlertKind =
   | 'consecutive_errors'
   | 'high_error_rate'
+  | 'rule'
   | 'slow_response';
+
+/** error_rate: failed / total interactions over the window, percent. p50_response_time: median response time over the window, ms. p95_response_time: p95 response time over the window, ms. p99_response_time: p99 response time over the window, ms. throughput: interactions per minute over the window. no_data: minutes since the last interaction in scope (traffic stopped). consecutive_errors: failed interactions in a row. input_tokens: input tokens summed over the window. output_tokens: output tokens summed over the window. cost: cost in USD summed over the window. feedback_score: mean feedback score of the rated interactions in the window. */
+export type AlertMetric =
+  | 'consecutive_errors'
+  | 'cost'
+  | 'error_rate'
+  | 'feedback_score'
+  | 'input_tokens'
+  | 'no_data'
+  | 'output_tokens'
+  | 'p50_response_time'
+  | 'p95_response_time'
+  | 'p99_response_time'
+  | 'throughput';
+
+/** createAlertRule needs name, metric and a warning or critical threshold; updateAlertRule changes the fields given (channels replace the list). */
+export type AlertRuleInput = {
+  channels?: Array<AlertChannelInput> | null | undefined;
+  comparison?: AlertComparison | null | undefined;
+  cooldownMinutes?: number | null | undefined;
+  critical?: number | null | undefined;
+  enabled?: boolean | null | undefined;
+  metric?: AlertMetric | null | undefined;
+  minSampleSize?: number | null | undefined;
+  name?: string | null | undefined;
+  notifyResolved?: boolean | null | undefined;
+  pendingSeconds?: number | null | undefined;
+  renotifyMinutes?: number | null | undefined;
+  scope?: AlertScopeInput | null | undefined;
+  warning?: number | null | undefined;
+  windowMinutes?: number | null | undefined;
+};
+
+/** stored: made with createAlertRule; alert_config: one of alert_config.json's three rules (change them with updateAlertConfig). */
+export type AlertRuleSource =
+  | 'alert_config'
+  | 'stored';
+
+/** inactive → pending (condition holds, not yet for pendingSeconds) → firing. */
+export type AlertRuleState =
+  | 'firing'
+  | 'inactive'
+  | 'pending';
+
+export type AlertScopeInput = {
+  assistant?: string | null | undefined;
+  environment?: string | null | undefined;
+  errorType?: string | null | undefined;
+  intent?: string | null | undefined;
+  model?: string | null | undefined;
+  tool?: string | null | undefined;
+  version?: string | null | undefined;
+};
+
+export type AlertSeverity =
+  | 'critical'
+  | 'warning';
+
+/** firing until the condition clears, then resolved. */
+export type AlertState =
+  | 'firing'
+  | 'resolved';
 
 export type AlertStatus =
   | 'open'
@@ -84,6 +168,15 @@ export type ProblemKind =
   | 'FILTER'
   | 'INTENT';
 
+/** Give endsAt or durationMinutes. No ruleId and no scope: everything is muted. */
+export type SilenceInput = {
+  durationMinutes?: number | null | undefined;
+  endsAt?: string | null | undefined;
+  reason: string;
+  ruleId?: string | null | undefined;
+  scope?: AlertScopeInput | null | undefined;
+};
+
 export type SpanKind =
   | 'CLIENT'
   | 'CONSUMER'
@@ -113,7 +206,7 @@ export type AcknowledgeAlertMutationVariables = Exact<{
 }>;
 
 
-export type AcknowledgeAlertMutation = { acknowledgeAlert: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, delivery: Array<{ channel: string, ok: boolean, attempts: number, at: string, detail: string }> } };
+export type AcknowledgeAlertMutation = { acknowledgeAlert: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, ruleId: string, severity: AlertSeverity, state: AlertState, unit: string, currentValue: number, peakValue: number, durationSeconds: number, windowMinutes: number | null, silencedBy: string | null, delivery: Array<{ channel: string, event: string | null, ok: boolean, attempts: number, at: string, detail: string }>, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, series: Array<{ at: string, value: number }> } };
 
 export type AlertConfigQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -123,7 +216,12 @@ export type AlertConfigQuery = { alertConfig: { errorRateThreshold: number, resp
 export type AlertRaisedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AlertRaisedSubscription = { alertRaised: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, delivery: Array<{ channel: string, ok: boolean, attempts: number, at: string, detail: string }> } };
+export type AlertRaisedSubscription = { alertRaised: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, ruleId: string, severity: AlertSeverity, state: AlertState, unit: string, currentValue: number, peakValue: number, durationSeconds: number, windowMinutes: number | null, silencedBy: string | null, delivery: Array<{ channel: string, event: string | null, ok: boolean, attempts: number, at: string, detail: string }>, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, series: Array<{ at: string, value: number }> } };
+
+export type AlertRulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AlertRulesQuery = { alertRules: Array<{ id: string, name: string, source: AlertRuleSource, metric: AlertMetric, unit: string, comparison: AlertComparison, warning: number | null, critical: number | null, windowMinutes: number, minSampleSize: number, pendingSeconds: number, cooldownMinutes: number, renotifyMinutes: number, notifyResolved: boolean, enabled: boolean, state: AlertRuleState | null, currentValue: number | null, pendingSince: string | null, firingAlertId: string | null, firingSeverity: AlertSeverity | null, createdAt: string | null, updatedAt: string | null, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, channels: Array<{ type: AlertChannelType, url: string | null, hasSecret: boolean, to: Array<string> }> }> };
 
 export type AlertsQueryVariables = Exact<{
   status?: AlertStatus | null | undefined;
@@ -134,17 +232,17 @@ export type AlertsQueryVariables = Exact<{
 }>;
 
 
-export type AlertsQuery = { alerts: { edges: Array<{ cursor: string, node: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, delivery: Array<{ channel: string, ok: boolean, attempts: number, at: string, detail: string }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type AlertsQuery = { alerts: { edges: Array<{ cursor: string, node: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, ruleId: string, severity: AlertSeverity, state: AlertState, unit: string, currentValue: number, peakValue: number, durationSeconds: number, windowMinutes: number | null, silencedBy: string | null, delivery: Array<{ channel: string, event: string | null, ok: boolean, attempts: number, at: string, detail: string }>, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, series: Array<{ at: string, value: number }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type AlertSummaryQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AlertSummaryQuery = { alertSummary: { open: number, unacknowledged: number } };
+export type AlertSummaryQuery = { alertSummary: { open: number, firing: number, unacknowledged: number } };
 
 export type AlertUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AlertUpdatedSubscription = { alertUpdated: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, delivery: Array<{ channel: string, ok: boolean, attempts: number, at: string, detail: string }> } };
+export type AlertUpdatedSubscription = { alertUpdated: { id: string, kind: AlertKind, status: AlertStatus, message: string, value: number, threshold: number, raisedAt: string, resolvedAt: string | null, acknowledged: boolean, acknowledgedAt: string | null, acknowledgedBy: string | null, details: Record<string, unknown>, ruleId: string, severity: AlertSeverity, state: AlertState, unit: string, currentValue: number, peakValue: number, durationSeconds: number, windowMinutes: number | null, silencedBy: string | null, delivery: Array<{ channel: string, event: string | null, ok: boolean, attempts: number, at: string, detail: string }>, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, series: Array<{ at: string, value: number }> } };
 
 export type BreakdownsQueryVariables = Exact<{
   window?: string | null | undefined;
@@ -182,12 +280,40 @@ export type CostQueryVariables = Exact<{
 
 export type CostQuery = { metrics: { count: number | null, totalInputTokens: number | null, totalOutputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, costedInteractions: number | null, unpricedInteractions: number | null } | null, timeseries: Array<{ start: string | null, count: number | null, totalCostUsd: number | null, totalInputTokens: number | null, totalOutputTokens: number | null }> | null, modelBreakdown: Array<{ model: string | null, count: number | null, errorRate: number | null, p95: number | null, inputTokens: number | null, outputTokens: number | null, totalCostUsd: number | null, costPerInteraction: number | null, unpricedInteractions: number | null, priced: boolean | null }> | null, unpricedModels: Array<{ model: string | null, interactions: number | null, priced: boolean | null }> | null };
 
+export type CreateAlertRuleMutationVariables = Exact<{
+  input: AlertRuleInput;
+}>;
+
+
+export type CreateAlertRuleMutation = { createAlertRule: { id: string, name: string, source: AlertRuleSource, metric: AlertMetric, unit: string, comparison: AlertComparison, warning: number | null, critical: number | null, windowMinutes: number, minSampleSize: number, pendingSeconds: number, cooldownMinutes: number, renotifyMinutes: number, notifyResolved: boolean, enabled: boolean, state: AlertRuleState | null, currentValue: number | null, pendingSince: string | null, firingAlertId: string | null, firingSeverity: AlertSeverity | null, createdAt: string | null, updatedAt: string | null, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, channels: Array<{ type: AlertChannelType, url: string | null, hasSecret: boolean, to: Array<string> }> } };
+
 export type CreateImprovementMutationVariables = Exact<{
   input: CreateImprovementInput;
 }>;
 
 
 export type CreateImprovementMutation = { createImprovement: { id: string | null, title: string | null, problemKind: ProblemKind | null, problem: string | null, assistant: string | null, baseline: string | null, fix: string | null, status: ImprovementStatus | null, createdAt: string | null, updatedAt: string | null, judgedAt: string | null, evidence: { dimension: string | null, key: string | null, metric: string | null, diff: number | null, low: number | null, high: number | null, baselineCount: number | null, fixCount: number | null, sampleNeeded: number | null } | null, delivery: { channel: string, ok: boolean, attempts: number, at: string, detail: string } | null } | null };
+
+export type CreateSilenceMutationVariables = Exact<{
+  input: SilenceInput;
+}>;
+
+
+export type CreateSilenceMutation = { createSilence: { id: string, ruleId: string | null, startsAt: string, endsAt: string, expiredAt: string | null, active: boolean, reason: string, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null } } };
+
+export type DeleteAlertRuleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteAlertRuleMutation = { deleteAlertRule: boolean };
+
+export type ExpireSilenceMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ExpireSilenceMutation = { expireSilence: { id: string, ruleId: string | null, startsAt: string, endsAt: string, expiredAt: string | null, active: boolean, reason: string, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null } } };
 
 export type FilterSuggestionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -286,6 +412,13 @@ export type SessionsQueryVariables = Exact<{
 
 export type SessionsQuery = { sessions: { edges: Array<{ cursor: string, node: { id: string | null, firstSeen: string | null, lastSeen: string | null, interactionCount: number | null, errorCount: number | null, errorRate: number | null, meanResponseTimeMs: number | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
+export type SilencesQueryVariables = Exact<{
+  active?: boolean | null | undefined;
+}>;
+
+
+export type SilencesQuery = { silences: Array<{ id: string, ruleId: string | null, startsAt: string, endsAt: string, expiredAt: string | null, active: boolean, reason: string, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null } }> };
+
 export type TimeseriesQueryVariables = Exact<{
   window?: string | null | undefined;
   from?: string | null | undefined;
@@ -302,6 +435,14 @@ export type UpdateAlertConfigMutationVariables = Exact<{
 
 
 export type UpdateAlertConfigMutation = { updateAlertConfig: { errorRateThreshold: number, responseTimeThreshold: number, consecutiveErrorsThreshold: number, alertCooldownMinutes: number, enabled: boolean, webhookUrl: string | null, emailNotifications: boolean, windowMinutes: number, minSampleSize: number, emailTo: Array<string>, emailFrom: string | null, smtpConfigured: boolean } };
+
+export type UpdateAlertRuleMutationVariables = Exact<{
+  id: string | number;
+  input: AlertRuleInput;
+}>;
+
+
+export type UpdateAlertRuleMutation = { updateAlertRule: { id: string, name: string, source: AlertRuleSource, metric: AlertMetric, unit: string, comparison: AlertComparison, warning: number | null, critical: number | null, windowMinutes: number, minSampleSize: number, pendingSeconds: number, cooldownMinutes: number, renotifyMinutes: number, notifyResolved: boolean, enabled: boolean, state: AlertRuleState | null, currentValue: number | null, pendingSince: string | null, firingAlertId: string | null, firingSeverity: AlertSeverity | null, createdAt: string | null, updatedAt: string | null, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null }, channels: Array<{ type: AlertChannelType, url: string | null, hasSecret: boolean, to: Array<string> }> } };
 
 export type UpdateImprovementMutationVariables = Exact<{
   id: string | number;

@@ -9,7 +9,7 @@
  */
 import type * as G from './generated';
 
-export type { AlertKind, AlertStatus, AlertConfigInput } from './generated';
+export type { AlertKind, AlertStatus, AlertConfigInput, AlertRuleInput, SilenceInput, AlertMetric, AlertChannelType, AlertComparison } from './generated';
 
 type NonNull<T> = Exclude<T, null | undefined>;
 /** Every field present and non-null, except those in `Nullable` (which stay `T | null`). */
@@ -77,6 +77,10 @@ export type AlertDelivery = Item<Alert['delivery']>;
 export type AlertSummary = G.AlertSummaryQuery['alertSummary'];
 
 export type AlertConfig = G.AlertConfigQuery['alertConfig'];
+
+export type AlertRule = Item<G.AlertRulesQuery['alertRules']>;
+
+export type Silence = Item<G.SilencesQuery['silences']>;
 
 /** The explorer's filter; also the feed subscription's. */
 export type InteractionFilter = Optional<G.InteractionFilter>;
