@@ -15,12 +15,20 @@ import { INTERACTION_COLUMN_NAMES, interactionValues, rowToInteraction } from '.
 import * as alerts from './core/alerts.js';
 import type { Dialect, Row, SqlReader } from './core/sql.js';
 import { SqlReads } from './core/reads.js';
+import { SqliteReaderPool } from './sqlite-readers.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
 export interface SqliteStoreOptions {
   file: string;
   readonly?: boolean;
+  /**
+   * Reader threads (default 2). 0 reads on the main connection, on the event loop: only for
+   * `:memory:` databases (a worker cannot see them) and short-lived tools that read nothing heavy.
+   */
+  readers?: number;
+  /** Heap limit of each reader thread in MB (default 256): a larger result fails its query, not the server. */
+  readerHeapMb?: number;
 }
 
 /** Tool names between unit separators, so `instr` finds whole names only. */
@@ -48,10 +56,9 @@ export class SqliteStore extends SqlReads implements Store {
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
-  protected readonly reader: SqlReader = {
-    dialect: SQLITE_DIALECT,
-    all: async (sql, args) => this.stmt(sql).all(...args),
-  };
+  protected readonly reader: SqlReader;
+  /** The reader threads; null when reads run on the main connection (see `readers`). */
+  readonly readers: SqliteReaderPool | null;
 
   constructor(opts: SqliteStoreOptions) {
     super();
@@ -69,6 +76,9 @@ export class SqliteStore extends SqlReads implements Store {
     this.db.pragma('temp_store = MEMORY');
     // SQLite's lower() folds ASCII only; text search folds all of Unicode, as on PostgreSQL.
     this.db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+    const size = opts.file === ':memory:' ? 0 : (opts.readers ?? 2);
+    this.readers = size > 0 ? new SqliteReaderPool({ file: opts.file, size, dialect: SQLITE_DIALECT, maxHeapMb: opts.readerHeapMb }) : null;
+    this.reader = this.readers ?? { dialect: SQLITE_DIALECT, all: async (sql, args) => this.stmt(sql).all(...args) };
   }
 
   /** Prepared statements are cached by their SQL text. */
@@ -138,19 +148,9 @@ export class SqliteStore extends SqlReads implements Store {
   }
 
   async getInteraction(id: string): Promise<Interaction | null> {
-    const row = this.stmt('SELECT * FROM interactions WHERE id = ?').get(id);
+    const [row] = await this.reader.all('SELECT * FROM interactions WHERE id = ?', [id]);
     return row ? rowToInteraction(row) : null;
   }
-
-
-
-
-
-
-
-
-
-
 
   async insertAlert(a: AlertRecord): Promise<void> {
     this.stmt(alerts.insertAlertSql(SQLITE_DIALECT)).run(...alerts.alertValues(a));
@@ -164,9 +164,6 @@ export class SqliteStore extends SqlReads implements Store {
     this.stmt(sql).run(...args);
     return next;
   }
-
-
-
 
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
     return this.db.transaction(() => {
@@ -195,6 +192,7 @@ export class SqliteStore extends SqlReads implements Store {
   }
 
   async close(): Promise<void> {
+    await this.readers?.close();
     if (this.db.open) this.db.close();
   }
 }
