@@ -116,6 +116,15 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at bigint NOT NULL
   );
   `,
+  // v3: the environment column (added from the column list).
+  '',
+  // v4: indexed text search, a pg_trgm GIN index on the lower-cased user input (every partition
+  // gets it, attached ones too). The extension is database-wide: schemas migrating at once take turns.
+  `
+  SELECT pg_advisory_xact_lock(hashtext('ai-monitor:pg_trgm'));
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+  CREATE INDEX interactions_input_trgm ON {s}.interactions USING gin (lower(user_input) gin_trgm_ops);
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

@@ -68,7 +68,12 @@ function postgresDialect(s: string): Dialect {
     bool: (value) => value,
     text: cleanText,
     toolCalled: (tool) => ['? = ANY(tool_names)', [tool]],
-    inputContains: (needle) => ['strpos(lower(user_input), ?) > 0', [needle]],
+    // LIKE on lower(user_input) is what the pg_trgm GIN index answers.
+    inputContains: (needle) => [`lower(user_input) LIKE ?`, [`%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]],
+    recentInputContains: (needle, window) => [
+      `seq > (SELECT last_value FROM ${s}.interactions_seq) - ? AND strpos(lower(user_input), ?) > 0`,
+      [window, needle],
+    ],
     // A row comparison, which the (ts, seq) index serves directly.
     beforeSeq: (ts, seq) => ['(ts, seq) < (?, ?)', [ts, seq]],
   };

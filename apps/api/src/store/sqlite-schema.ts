@@ -95,6 +95,27 @@ const HAND_WRITTEN: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // v3: the environment column (added from the column list).
+  '',
+  // v4: indexed text search. A contentless FTS5 table of trigrams over the lower-cased user input
+  // (unicode_lower: JavaScript's toLowerCase, as the live matcher folds), kept in step by
+  // triggers (ingest, retention, deletes); existing rows are indexed here.
+  `
+  CREATE VIRTUAL TABLE interactions_fts USING fts5(
+    user_input, content='', contentless_delete=1, tokenize='trigram case_sensitive 1'
+  );
+  INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions;
+  CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions BEGIN
+    INSERT INTO interactions_fts (rowid, user_input) VALUES (new.seq, unicode_lower(new.user_input));
+  END;
+  CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions BEGIN
+    DELETE FROM interactions_fts WHERE rowid = old.seq;
+  END;
+  CREATE TRIGGER interactions_fts_update AFTER UPDATE OF user_input ON interactions BEGIN
+    DELETE FROM interactions_fts WHERE rowid = old.seq;
+    INSERT INTO interactions_fts (rowid, user_input) VALUES (new.seq, unicode_lower(new.user_input));
+  END;
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };

@@ -43,8 +43,18 @@ export const SQLITE_DIALECT: Dialect = {
   bool: (value) => (value ? 1 : 0),
   text: (value) => value,
   toolCalled: (tool) => ['instr(tool_names, ?) > 0', [`${SEP}${tool}${SEP}`]],
-  // SQLite's lower() folds ASCII only; unicode_lower (registered below) folds all of Unicode, as on PostgreSQL.
-  inputContains: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
+  // The trigram index holds unicode_lower(user_input) (JavaScript's toLowerCase, registered below, as
+  // the live matcher folds); a quoted phrase of trigrams is a substring match. instr re-checks the
+  // few candidates so SQL and the in-memory matcher agree exactly.
+  inputContains: (needle) => [
+    'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ?) AND instr(unicode_lower(user_input), ?) > 0',
+    [`"${needle.replace(/"/g, '""')}"`, needle],
+  ],
+  // seq is the rowid: the newest `window` rows are one range of the table.
+  recentInputContains: (needle, window) => [
+    'seq > (SELECT coalesce(max(seq), 0) FROM interactions) - ? AND instr(unicode_lower(user_input), ?) > 0',
+    [window, needle],
+  ],
   beforeSeq: (ts, seq) => ['(ts < ? OR (ts = ? AND seq < ?))', [ts, ts, seq]],
 };
 

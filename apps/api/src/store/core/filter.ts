@@ -7,6 +7,19 @@ import type { Interaction, InteractionFilter } from '../../model/interaction.js'
 import { FILTER_COLUMNS, encodeValue } from './columns.js';
 import type { Dialect, SqlBuilder } from './sql.js';
 
+/**
+ * A search of 1–2 characters (a two-character Chinese word, say) has no trigram to look up; it
+ * scans the newest this-many interactions instead, so it stays bounded at any database size.
+ */
+export const SHORT_SEARCH_WINDOW = 200_000;
+
+/** Fewer than 3 characters (code points, as the trigram tokenizers count them). */
+export function isShortSearch(needle: string): boolean {
+  let n = 0;
+  for (const _ of needle) if (++n >= 3) return false;
+  return true;
+}
+
 type FilterValues = Readonly<Record<string, unknown>>;
 
 /** Adds the filter's conditions to `w`; an absent field (or an empty search) does not narrow. */
@@ -19,7 +32,10 @@ export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilde
     if (value !== undefined) w.add(`${c.column} = ?`, encodeValue(c, value, d));
   }
   if (filter.tool !== undefined) w.addCondition(d.toolCalled(d.text(filter.tool)));
-  if (filter.search) w.addCondition(d.inputContains(d.text(filter.search.toLowerCase())));
+  if (filter.search) {
+    const needle = d.text(filter.search.toLowerCase());
+    w.addCondition(isShortSearch(needle) ? d.recentInputContains(needle, SHORT_SEARCH_WINDOW) : d.inputContains(needle));
+  }
 }
 
 /** The same rules in memory, for records that are not read from the database. */

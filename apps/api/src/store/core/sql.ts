@@ -22,8 +22,16 @@ export interface Dialect {
   text(value: string): string;
   /** Interactions that called `tool`. */
   toolCalled(tool: string): Condition;
-  /** Interactions whose user input contains `needle`, already lower-cased. */
+  /**
+   * Interactions whose lower-cased user input contains `needle` (already lower-cased, at least
+   * 3 characters), answered by the text index (SQLite FTS5 trigram, PostgreSQL pg_trgm).
+   */
   inputContains(needle: string): Condition;
+  /**
+   * The same for a 1–2 character needle, which a trigram index cannot answer: a scan bounded
+   * to the newest `window` interactions stored.
+   */
+  recentInputContains(needle: string, window: number): Condition;
   /** Interactions before the (ts, seq) keyset position, in list order. */
   beforeSeq(ts: number, seq: number): Condition;
 }
