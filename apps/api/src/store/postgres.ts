@@ -74,6 +74,7 @@ function postgresDialect(s: string): Dialect {
       `seq > (SELECT last_value FROM ${s}.interactions_seq) - ? AND strpos(lower(user_input), ?) > 0`,
       [window, needle],
     ],
+    toolFacet: { column: 'tool_names', from: 'unnest(m.tool_names) AS j(tool)', value: 'j.tool' },
     // A row comparison, which the (ts, seq) index serves directly.
     beforeSeq: (ts, seq) => ['(ts, seq) < (?, ?)', [ts, seq]],
   };

@@ -55,6 +55,7 @@ export const SQLITE_DIALECT: Dialect = {
     'seq > (SELECT coalesce(max(seq), 0) FROM interactions) - ? AND instr(unicode_lower(user_input), ?) > 0',
     [window, needle],
   ],
+  toolFacet: { column: 'tools_used', from: 'json_each(m.tools_used) AS j', value: "json_extract(j.value, '$.tool')" },
   beforeSeq: (ts, seq) => ['(ts < ? OR (ts = ? AND seq < ?))', [ts, ts, seq]],
 };
 

@@ -32,6 +32,8 @@ export interface Dialect {
    * to the newest `window` interactions stored.
    */
   recentInputContains(needle: string, window: number): Condition;
+  /** Tool names of the matches `m` for the tool facet: the column `m` selects, the join and the name. */
+  readonly toolFacet: { column: string; from: string; value: string };
   /** Interactions before the (ts, seq) keyset position, in list order. */
   beforeSeq(ts: number, seq: number): Condition;
 }
@@ -56,6 +58,18 @@ export class SqlBuilder {
 
   addCondition([cond, values]: Condition): void {
     this.add(cond, ...values);
+  }
+
+  /** A condition already written with this builder's placeholders. */
+  addSql(cond: string): void {
+    this.parts.push(cond);
+  }
+
+  /** The WHERE clause so far, leaving the builder empty but keeping its parameters (for a subquery). */
+  takeWhere(): string {
+    const where = this.where();
+    this.parts.length = 0;
+    return where;
   }
 
   param(value: unknown): string {
