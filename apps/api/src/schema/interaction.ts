@@ -20,6 +20,7 @@ import type { Context } from './context.js';
 import { resolvePage } from './pagination.js';
 import { userInputError } from './errors.js';
 import { FILTER_COLUMNS } from '../store/core/columns.js';
+import { MAX_SEARCH_LENGTH } from '../store/core/filter.js';
 
 // The record's GraphQL types are generated from the canonical record's field tables.
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -235,9 +236,6 @@ export const InteractionFilterInput = builder.inputType('InteractionFilter', {
 });
 
 type FilterArg = Readonly<Record<string, unknown>> | null | undefined;
-
-/** Longest `search` accepted; stored input is shorter by default (userInputMaxLength 200). */
-export const MAX_SEARCH_LENGTH = 1000;
 
 export function toFilter(f: FilterArg): InteractionFilter {
   if (!f) return {};

@@ -56,7 +56,8 @@ export const SQLITE_DIALECT: Dialect = {
     [window, needle],
   ],
   toolFacet: { column: 'tools_used', from: 'json_each(m.tools_used) AS j', value: "json_extract(j.value, '$.tool')" },
-  beforeSeq: (ts, seq) => ['(ts < ? OR (ts = ? AND seq < ?))', [ts, ts, seq]],
+  // `ts <= ?` first: a range the ts index (whose entries end in the rowid, seq) serves, so a page deep in the list is not a scan.
+  beforeSeq: (ts, seq) => ['ts <= ? AND (ts < ? OR seq < ?)', [ts, ts, seq]],
 };
 
 const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)

@@ -70,8 +70,9 @@ export async function listInteractions(
   if (cursor) {
     if (sort.by === 'time' && sort.direction === 'desc') w.addCondition(d.beforeSeq(cursor.value, cursor.seq));
     else {
+      // The bound first (`key <= ?`), so an index on the key, where there is one, gives a range.
       const op = sort.direction === 'desc' ? '<' : '>';
-      w.add(`(${key.sql} ${op} ? OR (${key.sql} = ? AND seq ${op} ?))`, cursor.value, cursor.value, cursor.seq);
+      w.add(`${key.sql} ${op}= ? AND (${key.sql} ${op} ? OR seq ${op} ?)`, cursor.value, cursor.value, cursor.seq);
     }
   }
   const dir = sort.direction === 'desc' ? 'DESC' : 'ASC';

@@ -20,6 +20,9 @@ export function isShortSearch(needle: string): boolean {
   return true;
 }
 
+/** Longest search accepted (stored input is 200 characters by default, see userInputMaxLength). */
+export const MAX_SEARCH_LENGTH = 1000;
+
 type FilterValues = Readonly<Record<string, unknown>>;
 
 /** Adds the filter's conditions to `w`; an absent field (or an empty search) does not narrow. */

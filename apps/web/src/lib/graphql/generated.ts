@@ -35,13 +35,15 @@ export type InteractionFilter = {
   errorType?: string | null | undefined;
   from?: string | null | undefined;
   intent?: string | null | undefined;
-  /** Case-insensitive text in user input. */
+  model?: string | null | undefined;
+  /** Case-insensitive text anywhere in the user input (substrings, any script). 1–2 characters search the newest 200,000 interactions only. */
   search?: string | null | undefined;
   sessionId?: string | null | undefined;
   success?: boolean | null | undefined;
   to?: string | null | undefined;
   /** Interactions that called this tool. */
   tool?: string | null | undefined;
+  version?: string | null | undefined;
 };
 
 export type AcknowledgeAlertMutationVariables = Exact<{
