@@ -46,9 +46,9 @@ export const SQLITE_DIALECT: Dialect = {
   // The trigram index holds unicode_lower(user_input) (JavaScript's toLowerCase, registered below, as
   // the live matcher folds); a quoted phrase of trigrams is a substring match. instr re-checks the
   // few candidates so SQL and the in-memory matcher agree exactly.
-  inputContains: (needle) => [
+  inputContains: (needle, lookup) => [
     'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ?) AND instr(unicode_lower(user_input), ?) > 0',
-    [`"${needle.replace(/"/g, '""')}"`, needle],
+    [`"${lookup.replace(/"/g, '""')}"`, needle],
   ],
   // seq is the rowid: the newest `window` rows are one range of the table.
   recentInputContains: (needle, window) => [

@@ -13,10 +13,15 @@ import type { Dialect, SqlBuilder } from './sql.js';
  */
 export const SHORT_SEARCH_WINDOW = 200_000;
 
-/** Fewer than 3 characters (code points, as the trigram tokenizers count them). */
+/** The part of a needle the trigram index looks up: its longest run without NUL (FTS5's query syntax ends at NUL). */
+export function indexedPart(needle: string): string {
+  return needle.split('\u0000').reduce((best, part) => (part.length > best.length ? part : best), '');
+}
+
+/** Fewer than 3 characters (code points, as the trigram tokenizers count them) to look up. */
 export function isShortSearch(needle: string): boolean {
   let n = 0;
-  for (const _ of needle) if (++n >= 3) return false;
+  for (const _ of indexedPart(needle)) if (++n >= 3) return false;
   return true;
 }
 
@@ -37,7 +42,7 @@ export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilde
   if (filter.tool !== undefined) w.addCondition(d.toolCalled(d.text(filter.tool)));
   if (filter.search) {
     const needle = d.text(filter.search.toLowerCase());
-    w.addCondition(isShortSearch(needle) ? d.recentInputContains(needle, SHORT_SEARCH_WINDOW) : d.inputContains(needle));
+    w.addCondition(isShortSearch(needle) ? d.recentInputContains(needle, SHORT_SEARCH_WINDOW) : d.inputContains(needle, indexedPart(needle)));
   }
 }
 

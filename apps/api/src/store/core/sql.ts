@@ -24,9 +24,10 @@ export interface Dialect {
   toolCalled(tool: string): Condition;
   /**
    * Interactions whose lower-cased user input contains `needle` (already lower-cased, at least
-   * 3 characters), answered by the text index (SQLite FTS5 trigram, PostgreSQL pg_trgm).
+   * 3 characters), answered by the text index (SQLite FTS5 trigram, PostgreSQL pg_trgm);
+   * `lookup` is the part of it (at least 3 characters) the index can be asked for.
    */
-  inputContains(needle: string): Condition;
+  inputContains(needle: string, lookup: string): Condition;
   /**
    * The same for a 1–2 character needle, which a trigram index cannot answer: a scan bounded
    * to the newest `window` interactions stored.
