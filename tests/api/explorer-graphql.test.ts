@@ -113,6 +113,23 @@ describe('explorer over GraphQL', () => {
     expect(text.data!.sessions.edges.map((e) => e.node.id)).toEqual(['sess-0']);
   });
 
+  it('documented limits: facet limit 1–100, search ≤ 1,000 characters, at most 10,000 histogram buckets, reader threads 1–64', async () => {
+    for (const limit of [0, 101]) {
+      const res = await gql(server, `{ interactionFacets(limit: ${limit}) { intent { value } } }`);
+      expect(res.errors?.[0]?.message).toBe('limit: must be between 1 and 100');
+    }
+    expect((await gql(server, '{ interactionFacets(limit: 100) { intent { value } } }')).errors).toBeUndefined();
+    const long = await gql(server, 'query($s: String) { interactions(filter: { search: $s }) { totalCount } }', { s: 'x'.repeat(1001) });
+    expect(long.errors?.[0]?.message).toBe('filter.search: at most 1000 characters (got 1001)');
+    expect((await gql(server, 'query($s: String) { interactions(filter: { search: $s }) { totalCount } }', { s: 'x'.repeat(1000) })).errors).toBeUndefined();
+    const buckets = await gql(server, `{ interactionHistogram(filter: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }, bucket: "1m") { count } }`);
+    expect(buckets.errors?.[0]?.message).toMatch(/more than 10,000 points/);
+    const { loadConfig, ConfigError } = await import('../../apps/api/src/config/load.js');
+    for (const bad of ['0', '65']) expect(() => loadConfig({ env: { AI_MONITOR_SQLITE_READERS: bad } })).toThrow(ConfigError);
+    expect(loadConfig({ env: {} }).sqliteReaders).toBe(2);
+    expect(loadConfig({ env: { AI_MONITOR_POSTGRES_READ_CONNECTIONS: '3' } }).postgresReadConnections).toBe(3);
+  });
+
   it('hostile filter, sort and bucket input gets an answer or a clear error; the server stays up', async () => {
     const hostile = fc.oneof(
       fc.string({ maxLength: 30 }),
