@@ -270,5 +270,29 @@ for (const c of CASES) {
         }
       }
     });
+
+    it('a term common enough to page by scanning gives the same pages as the index', async () => {
+      const T1 = T0 + 86_400_000;
+      const many = Array.from({ length: 2100 }, (_, i) => ({
+        ...record(i),
+        id: `c-${String(i).padStart(4, '0')}`,
+        timestamp: T1 + Math.floor(i / 2) * 1000,
+        userInput: i % 700 === 0 ? `rare 常见词 ${i}` : `常见词 common words ${i}`,
+      }));
+      await store.insertInteractions(many);
+      const f: InteractionFilter = { search: '常见词', from: T1 };
+      const want = many.map((r, idx) => ({ r, idx })).filter(({ r }) => r.userInput.includes('常见词')).sort((a, b) => b.r.timestamp - a.r.timestamp || b.idx - a.idx).map(({ r }) => r.id);
+      const got: string[] = [];
+      let after: string | null = null;
+      for (let i = 0; i < 10; i++) {
+        const page = await store.listInteractions(f, { first: 500, after });
+        got.push(...page.items.map((r) => r.id));
+        if (!page.hasNextPage) break;
+        after = page.endCursor;
+      }
+      expect(got).toEqual(want);
+      expect((await store.countInteractions(f)).count).toBe(2100);
+      expect((await store.listInteractions({ search: 'RARE 常见', from: T1 }, { first: 10 })).items.map((r) => r.id)).toEqual(['c-2100'.replace('2100', '1400'), 'c-0700', 'c-0000']);
+    });
   });
 }

@@ -18,7 +18,7 @@ import type {
 import { DEFAULT_SORT, FACET_NAMES } from '../../model/interaction.js';
 import { InvalidCursorError } from '../types.js';
 import { rowToInteraction } from './columns.js';
-import { compileInteractionFilter, isShortSearch } from './filter.js';
+import { compileInteractionFilter, indexedPart, isShortSearch } from './filter.js';
 import { SqlBuilder, decodeCursor, encodeCursor, toPage, type Row, type SqlReader } from './sql.js';
 
 /** The SQL each order sorts by; absent tokens and cost count as 0. */
@@ -50,10 +50,24 @@ function readSortCursor(after: string | null | undefined, sort: InteractionSort)
   return { value: c.a, seq: Number(c.b.slice(tag.length)) };
 }
 
-function filtered(db: SqlReader, filter: InteractionFilter): SqlBuilder {
+function filtered(db: SqlReader, filter: InteractionFilter, scanSearch = false): SqlBuilder {
   const w = new SqlBuilder(db.dialect);
-  compileInteractionFilter(filter, w, db.dialect);
+  compileInteractionFilter(filter, w, db.dialect, { scanSearch });
   return w;
+}
+
+/** Indexed matches above which a newest-first page walks the time index instead (see Dialect.inputScan). */
+const COMMON_TERM = 2000;
+
+/** True when a newest-first page of this search is found sooner by scanning than through the index. */
+async function isCommonTerm(db: SqlReader, filter: InteractionFilter, sort: InteractionSort): Promise<boolean> {
+  const d = db.dialect;
+  if (!filter.search || !d.searchProbe || !d.inputScan || sort.by !== 'time') return false;
+  const needle = d.text(filter.search.toLowerCase());
+  if (isShortSearch(needle)) return false;
+  const [sql, args] = d.searchProbe(indexedPart(needle), COMMON_TERM);
+  const rows = await db.all(sql, args);
+  return Number(rows[0]?.n ?? 0) >= COMMON_TERM;
 }
 
 /** One page in the requested order; ties by insertion order in the same direction. */
@@ -64,7 +78,7 @@ export async function listInteractions(
   sort: InteractionSort = DEFAULT_SORT,
 ): Promise<Page<Interaction>> {
   const d = db.dialect;
-  const w = filtered(db, filter);
+  const w = filtered(db, filter, await isCommonTerm(db, filter, sort));
   const key = SORT_KEYS[sort.by];
   const cursor = readSortCursor(page.after, sort);
   if (cursor) {

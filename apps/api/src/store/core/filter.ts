@@ -31,7 +31,7 @@ export const MAX_SEARCH_LENGTH = 1000;
 type FilterValues = Readonly<Record<string, unknown>>;
 
 /** Adds the filter's conditions to `w`; an absent field (or an empty search) does not narrow. */
-export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilder, d: Dialect): void {
+export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilder, d: Dialect, opts: { scanSearch?: boolean } = {}): void {
   if (filter.from !== undefined) w.add('ts >= ?', filter.from);
   if (filter.to !== undefined) w.add('ts < ?', filter.to);
   const values = filter as FilterValues;
@@ -42,7 +42,9 @@ export function compileInteractionFilter(filter: InteractionFilter, w: SqlBuilde
   if (filter.tool !== undefined) w.addCondition(d.toolCalled(d.text(filter.tool)));
   if (filter.search) {
     const needle = d.text(filter.search.toLowerCase());
-    w.addCondition(isShortSearch(needle) ? d.recentInputContains(needle, SHORT_SEARCH_WINDOW) : d.inputContains(needle, indexedPart(needle)));
+    if (isShortSearch(needle)) w.addCondition(d.recentInputContains(needle, SHORT_SEARCH_WINDOW));
+    else if (opts.scanSearch && d.inputScan) w.addCondition(d.inputScan(needle));
+    else w.addCondition(d.inputContains(needle, indexedPart(needle)));
   }
 }
 

@@ -33,6 +33,14 @@ export interface Dialect {
    * to the newest `window` interactions stored.
    */
   recentInputContains(needle: string, window: number): Condition;
+  /**
+   * A scan condition for a search (no index), for a newest-first page of a term so common that
+   * walking the time index and checking each row finds a page sooner than collecting every
+   * indexed match. SQLite only: PostgreSQL's planner makes this choice itself.
+   */
+  inputScan?(needle: string): Condition;
+  /** SQL counting the indexed matches of `lookup`, at most `cap` (how common a term is); with `inputScan`. */
+  searchProbe?(lookup: string, cap: number): Condition;
   /** Tool names of the matches `m` for the tool facet: the column `m` selects, the join and the name. */
   readonly toolFacet: { column: string; from: string; value: string };
   /** Interactions before the (ts, seq) keyset position, in list order. */

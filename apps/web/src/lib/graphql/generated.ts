@@ -46,6 +46,22 @@ export type InteractionFilter = {
   version?: string | null | undefined;
 };
 
+export type InteractionSort = {
+  by: InteractionSortKey;
+  direction?: SortDirection | null | undefined;
+};
+
+/** What the explorer orders by; absent tokens and cost count as 0. */
+export type InteractionSortKey =
+  | 'COST'
+  | 'RESPONSE_TIME'
+  | 'TIME'
+  | 'TOKENS';
+
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
+
 export type AcknowledgeAlertMutationVariables = Exact<{
   id: string | number;
 }>;
@@ -99,6 +115,21 @@ export type ClockSkewQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClockSkewQuery = { clockSkew: { records: number | null, toleranceMs: number | null, naiveTimezone: string | null, clients: Array<{ client: string | null, assistant: string | null, address: string | null, records: number | null, naiveRecords: number | null, likelyOffset: string | null, suggestedTimezone: string | null }> | null } | null };
 
+export type ExplorerFacetsQueryVariables = Exact<{
+  filter?: InteractionFilter | null | undefined;
+  limit?: number | null | undefined;
+}>;
+
+
+export type ExplorerFacetsQuery = { interactionFacets: { intent: Array<{ value: string | null, count: number | null }> | null, tool: Array<{ value: string | null, count: number | null }> | null, errorType: Array<{ value: string | null, count: number | null }> | null, assistant: Array<{ value: string | null, count: number | null }> | null, model: Array<{ value: string | null, count: number | null }> | null, version: Array<{ value: string | null, count: number | null }> | null, environment: Array<{ value: string | null, count: number | null }> | null } | null };
+
+export type ExplorerHistogramQueryVariables = Exact<{
+  filter?: InteractionFilter | null | undefined;
+}>;
+
+
+export type ExplorerHistogramQuery = { interactionHistogram: Array<{ start: string | null, count: number | null, errors: number | null }> | null };
+
 export type FilterSuggestionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -116,16 +147,17 @@ export type InteractionRecordedSubscriptionVariables = Exact<{
 }>;
 
 
-export type InteractionRecordedSubscription = { interactionRecorded: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } | null };
+export type InteractionRecordedSubscription = { interactionRecorded: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } | null };
 
 export type InteractionsQueryVariables = Exact<{
   filter?: InteractionFilter | null | undefined;
   first: number;
   after?: string | null | undefined;
+  sort?: InteractionSort | null | undefined;
 }>;
 
 
-export type InteractionsQuery = { interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+export type InteractionsQuery = { interactions: { totalCount: number | null, totalCountEstimated: boolean | null, edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
 export type MetricsQueryVariables = Exact<{
   window: string;
@@ -148,7 +180,7 @@ export type SessionQueryVariables = Exact<{
 }>;
 
 
-export type SessionQuery = { session: { id: string | null, firstSeen: string | null, lastSeen: string | null, interactionCount: number | null, errorCount: number | null, errorRate: number | null, meanResponseTimeMs: number | null, interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
+export type SessionQuery = { session: { id: string | null, firstSeen: string | null, lastSeen: string | null, interactionCount: number | null, errorCount: number | null, errorRate: number | null, meanResponseTimeMs: number | null, interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
 
 export type SessionsQueryVariables = Exact<{
   first: number;
