@@ -51,10 +51,6 @@ export const SQLITE_DIALECT: Dialect = {
     [`"${lookup.replace(/"/g, '""')}"`, needle],
   ],
   inputScan: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
-  searchProbe: (lookup, cap) => [
-    'SELECT count(*) AS n FROM (SELECT 1 FROM interactions_fts WHERE interactions_fts MATCH ? LIMIT ?)',
-    [`"${lookup.replace(/"/g, '""')}"`, cap],
-  ],
   // seq is the rowid: the newest `window` rows are one range of the table.
   recentInputContains: (needle, window) => [
     'seq > (SELECT coalesce(max(seq), 0) FROM interactions) - ? AND instr(unicode_lower(user_input), ?) > 0',

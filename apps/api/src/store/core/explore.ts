@@ -18,7 +18,7 @@ import type {
 import { DEFAULT_SORT, FACET_NAMES } from '../../model/interaction.js';
 import { InvalidCursorError } from '../types.js';
 import { rowToInteraction } from './columns.js';
-import { compileInteractionFilter, indexedPart, isShortSearch } from './filter.js';
+import { compileInteractionFilter, isShortSearch } from './filter.js';
 import { SqlBuilder, decodeCursor, encodeCursor, toPage, type Row, type SqlReader } from './sql.js';
 
 /** The SQL each order sorts by; absent tokens and cost count as 0. */
@@ -59,14 +59,17 @@ function filtered(db: SqlReader, filter: InteractionFilter, scanSearch = false):
 /** Indexed matches above which a newest-first page walks the time index instead (see Dialect.inputScan). */
 const COMMON_TERM = 2000;
 
-/** True when a newest-first page of this search is found sooner by scanning than through the index. */
+/**
+ * True when a newest-first page of this search is found sooner by walking the time index: the
+ * whole filter (through the text index) has at least COMMON_TERM matches. Counting through the
+ * index is bounded by the term's matches; walking the time index for a filter with few matches
+ * would read the whole table.
+ */
 async function isCommonTerm(db: SqlReader, filter: InteractionFilter, sort: InteractionSort): Promise<boolean> {
   const d = db.dialect;
-  if (!filter.search || !d.searchProbe || !d.inputScan || sort.by !== 'time') return false;
-  const needle = d.text(filter.search.toLowerCase());
-  if (isShortSearch(needle)) return false;
-  const [sql, args] = d.searchProbe(indexedPart(needle), COMMON_TERM);
-  const rows = await db.all(sql, args);
+  if (!filter.search || !d.inputScan || sort.by !== 'time' || isShortSearch(d.text(filter.search.toLowerCase()))) return false;
+  const w = filtered(db, filter);
+  const rows = await db.all(`SELECT count(*) AS n FROM (SELECT 1 FROM ${d.table('interactions')} ${w.where()} LIMIT ${w.param(COMMON_TERM)}) AS m`, w.args);
   return Number(rows[0]?.n ?? 0) >= COMMON_TERM;
 }
 

@@ -39,8 +39,6 @@ export interface Dialect {
    * indexed match. SQLite only: PostgreSQL's planner makes this choice itself.
    */
   inputScan?(needle: string): Condition;
-  /** SQL counting the indexed matches of `lookup`, at most `cap` (how common a term is); with `inputScan`. */
-  searchProbe?(lookup: string, cap: number): Condition;
   /** Tool names of the matches `m` for the tool facet: the column `m` selects, the join and the name. */
   readonly toolFacet: { column: string; from: string; value: string };
   /** Interactions before the (ts, seq) keyset position, in list order. */
