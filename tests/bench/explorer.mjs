@@ -39,7 +39,6 @@ export async function build(file, count, log) {
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -200000');
   db.function('unicode_lower', { deterministic: true }, (t) => (typeof t === 'string' ? t.toLowerCase() : t));
-  db.exec('DROP TRIGGER interactions_fts_insert');
   const insert = db.prepare(`INSERT INTO interactions (id, session_id, ts, received_at, user_input, intent, tools_used, tool_names, response_time_ms,
     success, error_type, assistant, version, model, user_id, input_tokens, output_tokens, cost_usd, feedback_score, metadata, environment)
     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
@@ -76,8 +75,7 @@ export async function build(file, count, log) {
   }
   log('explorer: building the text index');
   db.exec('INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions');
-  db.exec(`CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions BEGIN
-    INSERT INTO interactions_fts (rowid, user_input) VALUES (new.seq, unicode_lower(new.user_input)); END`);
+  db.exec('UPDATE interactions_fts_state SET upto = (SELECT max(seq) FROM interactions)');
   db.exec('ANALYZE');
   db.close();
   return count / ((performance.now() - t0) / 1000);

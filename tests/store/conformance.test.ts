@@ -59,7 +59,7 @@ const CASES: Case[] = [
         },
         async toVersion1() {
           store.db.exec(
-            'DROP TRIGGER interactions_fts_insert; DROP TRIGGER interactions_fts_delete; DROP TRIGGER interactions_fts_update; DROP TABLE interactions_fts; ' +
+            'DROP TRIGGER interactions_fts_delete; DROP TRIGGER interactions_fts_update; DROP TABLE interactions_fts; DROP TABLE interactions_fts_state; ' +
               'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings',
           );
           store.db.pragma('user_version = 1');
@@ -530,6 +530,14 @@ for (const c of CASES) {
         record(204, { id: 'old', timestamp: t - 10 * 86_400_000, userInput: '北京 old password', intent: 'account' }),
       ]);
       const ids = async (f: InteractionFilter): Promise<string[]> => (await store.listInteractions(f, { first: 10 })).items.map((r) => r.id);
+      // Found before the text index has taken the new rows (SQLite indexes them shortly after commit) and after.
+      expect(await ids({ search: 'sswor' })).toEqual(['en-2', 'en-1', 'old']);
+      expect(await ids({ search: '查询北京' })).toEqual(['zh-1']);
+      if (store instanceof SqliteStore) {
+        store.flushTextIndex();
+        const mark = store.db.prepare('SELECT (SELECT upto FROM interactions_fts_state) AS upto, (SELECT max(seq) FROM interactions) AS top').get() as { upto: number; top: number };
+        expect(mark.upto).toBe(mark.top);
+      }
       expect(await ids({ search: 'sswor' })).toEqual(['en-2', 'en-1', 'old']);
       expect(await ids({ search: 'PASSWORD p' })).toEqual(['en-1']);
       expect(await ids({ search: '查询北京' })).toEqual(['zh-1']);
@@ -549,6 +557,15 @@ for (const c of CASES) {
       expect(await ids({ search: 'old pass' })).toEqual([]);
       await store.insertInteractions([record(205, { id: 'old-again', timestamp: t + 4, userInput: 'old password again' })]);
       expect(await ids({ search: 'old pass' })).toEqual(['old-again']);
+      if (store instanceof SqliteStore) {
+        store.flushTextIndex();
+        expect(await ids({ search: 'old pass' })).toEqual(['old-again']);
+        // Deleting the newest rows lets SQLite hand out their rowids again: such a row is indexed at once.
+        store.db.exec("DELETE FROM interactions WHERE id = 'old-again'");
+        await store.insertInteractions([record(206, { id: 'reused', timestamp: t + 5, userInput: 'reused rowid text' })]);
+        expect(await ids({ search: 'used rowid' })).toEqual(['reused']);
+        expect(Number((store.db.prepare("SELECT count(*) AS n FROM interactions_fts WHERE interactions_fts MATCH '\"used rowid\"'").get() as { n: number }).n)).toBe(1);
+      }
     });
 
     it('migrates twice without change and refuses a newer schema', async () => {

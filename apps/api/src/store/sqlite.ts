@@ -46,8 +46,10 @@ export const SQLITE_DIALECT: Dialect = {
   // The trigram index holds unicode_lower(user_input) (JavaScript's toLowerCase, registered below, as
   // the live matcher folds); a quoted phrase of trigrams is a substring match. instr re-checks the
   // few candidates so SQL and the in-memory matcher agree exactly.
+  // Rows after `upto` are not indexed yet (see indexTextBatch): they are scanned, a few at most.
   inputContains: (needle, lookup) => [
-    'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ?) AND instr(unicode_lower(user_input), ?) > 0',
+    '(seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ?) OR seq > (SELECT upto FROM interactions_fts_state)) ' +
+      'AND instr(unicode_lower(user_input), ?) > 0',
     [`"${lookup.replace(/"/g, '""')}"`, needle],
   ],
   inputScan: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
@@ -64,11 +66,20 @@ export const SQLITE_DIALECT: Dialect = {
 const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)
   VALUES (${[...INTERACTION_COLUMN_NAMES, 'tool_names'].map(() => '?').join(',')})`;
 
+/** How long after a commit new rows are indexed for text search (they are searchable meanwhile, by scan). */
+const TEXT_INDEX_DELAY_MS = 200;
+/** Rows indexed per step (one short transaction on the writer's connection). */
+const TEXT_INDEX_BATCH = 5000;
+
 export class SqliteStore extends SqlReads implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
+  private readonly readonlyDb: boolean;
+  /** Last seq in the text index (null before migrate or on a read-only store). */
+  private textIndexedUpto: number | null = null;
+  private textIndexTimer: NodeJS.Timeout | null = null;
   protected readonly reader: SqlReader;
   /** The reader threads; null when reads run on the main connection (see `readers`). */
   readonly readers: SqliteReaderPool | null;
@@ -76,6 +87,7 @@ export class SqliteStore extends SqlReads implements Store {
   constructor(opts: SqliteStoreOptions) {
     super();
     this.file = opts.file;
+    this.readonlyDb = opts.readonly ?? false;
     if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
     try {
       this.db = new Database(opts.file, { readonly: opts.readonly ?? false, timeout: 5000 });
@@ -118,10 +130,53 @@ export class SqliteStore extends SqlReads implements Store {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
+    if (!this.readonlyDb) {
+      this.textIndexedUpto = (this.stmt('SELECT upto FROM interactions_fts_state').get() as { upto: number }).upto;
+      this.scheduleTextIndex(); // rows a previous run stored but did not index yet
+    }
+  }
+
+  /**
+   * Indexes up to `limit` stored rows not yet in the text index, in one transaction; returns how
+   * many. Runs shortly after commits, so the index cost is paid once per batch of rows rather
+   * than once per small commit (which made a one-record commit several times dearer).
+   */
+  indexTextBatch(limit = TEXT_INDEX_BATCH): number {
+    if (this.textIndexedUpto === null) return 0;
+    const from = this.textIndexedUpto;
+    return this.db.transaction(() => {
+      const last = this.stmt('SELECT max(seq) AS m, count(*) AS n FROM (SELECT seq FROM interactions WHERE seq > ? ORDER BY seq LIMIT ?)').get(from, limit) as {
+        m: number | null;
+        n: number;
+      };
+      if (last.m === null) return 0;
+      this.stmt('INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions WHERE seq > ? AND seq <= ?').run(from, last.m);
+      this.stmt('UPDATE interactions_fts_state SET upto = ?').run(last.m);
+      this.textIndexedUpto = last.m;
+      return last.n;
+    })();
+  }
+
+  /** Indexes every pending row now (tests, tools). */
+  flushTextIndex(): void {
+    while (this.indexTextBatch() > 0);
+  }
+
+  private scheduleTextIndex(): void {
+    if (this.textIndexTimer || this.textIndexedUpto === null || !this.db.open) return;
+    this.textIndexTimer = setTimeout(() => {
+      this.textIndexTimer = null;
+      if (!this.db.open) return;
+      // A full batch means more may wait: go on after other work had its turn.
+      if (this.indexTextBatch() === TEXT_INDEX_BATCH) this.scheduleTextIndex();
+    }, TEXT_INDEX_DELAY_MS);
+    this.textIndexTimer.unref();
   }
 
   async insertInteractions(records: readonly Interaction[]): Promise<boolean[]> {
-    return this.insertTx(records);
+    const stored = this.insertTx(records);
+    this.scheduleTextIndex();
+    return stored;
   }
 
   private readonly insertTx = (records: readonly Interaction[]): boolean[] =>
@@ -131,6 +186,10 @@ export class SqliteStore extends SqlReads implements Store {
       const stored = batch.map((r) => {
         const info = insert.run(...interactionValues(r, SQLITE_DIALECT), toolNames(r));
         if (info.changes === 0) return false;
+        // A rowid at or below the indexed mark (possible only after the newest rows were deleted) is indexed at once.
+        if (this.textIndexedUpto !== null && Number(info.lastInsertRowid) <= this.textIndexedUpto) {
+          this.stmt('INSERT INTO interactions_fts (rowid, user_input) VALUES (?, ?)').run(info.lastInsertRowid, r.userInput.toLowerCase());
+        }
         rollup.add(r);
         return true;
       });
@@ -205,6 +264,8 @@ export class SqliteStore extends SqlReads implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.textIndexTimer) clearTimeout(this.textIndexTimer);
+    this.textIndexTimer = null;
     await this.readers?.close();
     if (this.db.open) this.db.close();
   }
