@@ -48,7 +48,9 @@ export const SQLITE_DIALECT: Dialect = {
   // few candidates so SQL and the in-memory matcher agree exactly.
   // Rows after `upto` are not indexed yet (see indexTextBatch): they are scanned, a few at most.
   inputContains: (needle, lookup) => [
-    '(seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ?) OR seq > (SELECT upto FROM interactions_fts_state)) ' +
+    // One IN list (not an OR, which would turn the lookup into a table scan).
+    'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ? ' +
+      'UNION ALL SELECT seq FROM interactions WHERE seq > (SELECT upto FROM interactions_fts_state)) ' +
       'AND instr(unicode_lower(user_input), ?) > 0',
     [`"${lookup.replace(/"/g, '""')}"`, needle],
   ],
