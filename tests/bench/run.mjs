@@ -2,7 +2,8 @@
 /**
  * `npm run bench`: measures PRODUCT.md section 9 on this machine and prints each figure beside
  * its goal and beside a raw better-sqlite3 baseline of the same rows in the same run.
- * Sizes scale with BENCH_SCALE (default 1); BENCH_STORED_ROWS sets the large-database size.
+ * Sizes scale with BENCH_SCALE (default 1); BENCH_STORED_ROWS sets the large-database size;
+ * BENCH_EXPLORER_ROWS the explorer's (default 20 M, see explorer.mjs).
  * Loopback only; every loop is bounded.
  */
 import http from 'node:http';
@@ -14,13 +15,14 @@ import Database from 'better-sqlite3';
 import { ROOT, fmt, makeRecord, percentile, printTable, row, rssOf, startServer, tempDir } from './lib.mjs';
 import { runFlood } from './flood.mjs';
 import { otlpBodies, otlpIngest } from './otlp.mjs';
+import { runExplorerBench } from './explorer.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const STORED_ROWS = Number(process.env.BENCH_STORED_ROWS ?? 5_000_000);
 /** Size of the release-comparison database (BENCH_RELEASES_ROWS shrinks it while developing). */
 const RELEASE_ROWS = Number(process.env.BENCH_RELEASES_ROWS ?? 5_000_000);
 const n = (x) => Math.max(1, Math.round(x * SCALE));
-/** BENCH_ONLY=seed,cost,graphql,fanout,otlp,query,releases,postgres,flood (or `npm run bench -- flood`) runs a subset. */
+/** BENCH_ONLY=seed,cost,graphql,fanout,otlp,query,releases,explorer,postgres,flood (or `npm run bench -- flood`) runs a subset. */
 const PARTS = process.env.BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : '');
 const ONLY = PARTS ? new Set(PARTS.split(',')) : null;
 const want = (part) => !ONLY || ONLY.has(part);
@@ -276,6 +278,8 @@ async function main() {
   if (want('otlp')) await otlp();
   if (want('query')) await largeDatabase();
   if (want('releases')) await releasesDatabase();
+  // The explorer part builds its own database (BENCH_EXPLORER_ROWS, default 20 M) in the temp directory.
+  if (want('explorer')) rows.push(...(await runExplorerBench({ row, log })));
   if (want('flood')) await flood();
 
   const pgBench = join(ROOT, 'tests/bench/postgres.mjs');

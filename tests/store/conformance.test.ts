@@ -31,7 +31,7 @@ interface Harness {
   store: Store;
   /** Makes the stored schema look written by a newer version. */
   bumpVersion(): Promise<void>;
-  /** Turns the stored schema back into version 1's (before the settings table, `environment` the cost roll-ups, spans and the release tables), keeping the rows. */
+  /** Turns the stored schema back into version 1's (before the settings table, `environment`, the cost roll-ups, spans, the release tables and the text index), keeping the rows. */
   toVersion1(): Promise<void>;
   /** Opens a second store on the same database (another replica). */
   reopen(): Store;
@@ -60,6 +60,7 @@ const CASES: Case[] = [
         },
         async toVersion1() {
           store.db.exec(
+            'DROP TRIGGER interactions_fts_delete; DROP TRIGGER interactions_fts_update; DROP TABLE interactions_fts; DROP TABLE interactions_fts_state; ' +
             'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; DROP TABLE spans; DROP TABLE rollup_release; DROP TABLE release_session; DROP TABLE release_moments; DROP TABLE improvements; ' +
               'ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced',
           );
@@ -90,6 +91,7 @@ const CASES: Case[] = [
           await pgQuery(`INSERT INTO "${schema}".ai_monitor_schema_version (version) VALUES (999)`);
         },
         async toVersion1() {
+          await pgQuery(`DROP INDEX "${schema}".interactions_input_trgm`);
           await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
           await pgQuery(`DROP TABLE "${schema}".settings`);
           await pgQuery(`DROP TABLE "${schema}".rollup_model`);
@@ -534,8 +536,8 @@ for (const c of CASES) {
       expect(await store.insertInteractions([rows[0]!])).toEqual([true]);
     });
 
-    it('upgrades a database of the previous version: every record kept, environment null on old rows', async () => {
-      const old = DATA.slice(0, 12).map((r) => ({ ...r, environment: null }));
+    it('upgrades a database of the previous version: every record kept, environment null on old rows, old rows searchable', async () => {
+      const old = DATA.slice(0, 12).map((r, i) => ({ ...r, environment: null, userInput: i === 3 ? '查询北京明天的天气 please' : r.userInput }));
       await store.insertInteractions(old);
       await h.toVersion1();
       const upgraded = h.reopen();
@@ -545,6 +547,57 @@ for (const c of CASES) {
       const fresh = record(30, { environment: 'staging' });
       expect(await upgraded.insertInteractions([fresh])).toEqual([true]);
       expect((await upgraded.listInteractions({ environment: 'staging' }, { first: 100 })).items.map((r) => r.id)).toEqual([fresh.id]);
+      // The text index was built for the rows already stored.
+      expect((await upgraded.listInteractions({ search: '北京明天' }, { first: 100 })).items.map((r) => r.id)).toEqual([old[3]!.id]);
+      expect((await upgraded.listInteractions({ search: 'PLEASE' }, { first: 100 })).items.map((r) => r.id)).toEqual([old[3]!.id]);
+    });
+
+    it('search finds substrings, Chinese text and 1–2 character words, with other filters, in step with deletes', async () => {
+      const t = Date.UTC(2026, 0, 5);
+      await store.insertInteractions([
+        record(200, { id: 'zh-1', timestamp: t, userInput: '帮我查询北京明天的天气', intent: 'weather' }),
+        record(201, { id: 'zh-2', timestamp: t + 1, userInput: '北京到上海的高铁票', intent: 'travel', success: false }),
+        record(202, { id: 'en-1', timestamp: t + 2, userInput: 'Reset my PASSWORD please (100% urgent_now)', intent: 'account' }),
+        record(203, { id: 'en-2', timestamp: t + 3, userInput: 'password manager recommendations', intent: 'account' }),
+        record(204, { id: 'old', timestamp: t - 10 * 86_400_000, userInput: '北京 old password', intent: 'account' }),
+      ]);
+      const ids = async (f: InteractionFilter): Promise<string[]> => (await store.listInteractions(f, { first: 10 })).items.map((r) => r.id);
+      // Found before the text index has taken the new rows (SQLite indexes them shortly after commit) and after.
+      expect(await ids({ search: 'sswor' })).toEqual(['en-2', 'en-1', 'old']);
+      expect(await ids({ search: '查询北京' })).toEqual(['zh-1']);
+      if (store instanceof SqliteStore) {
+        store.flushTextIndex();
+        const mark = store.db.prepare('SELECT (SELECT upto FROM interactions_fts_state) AS upto, (SELECT max(seq) FROM interactions) AS top').get() as { upto: number; top: number };
+        expect(mark.upto).toBe(mark.top);
+      }
+      expect(await ids({ search: 'sswor' })).toEqual(['en-2', 'en-1', 'old']);
+      expect(await ids({ search: 'PASSWORD p' })).toEqual(['en-1']);
+      expect(await ids({ search: '查询北京' })).toEqual(['zh-1']);
+      expect(await ids({ search: '北京' })).toEqual(['zh-2', 'zh-1', 'old']);
+      expect(await ids({ search: '铁' })).toEqual(['zh-2']);
+      expect(await ids({ search: 'ab' })).toEqual([]);
+      // LIKE and FTS syntax in the text is plain text.
+      expect(await ids({ search: '100%' })).toEqual(['en-1']);
+      expect(await ids({ search: 'urgent_now' })).toEqual(['en-1']);
+      expect(await ids({ search: '% u' })).toEqual(['en-1']);
+      expect(await ids({ search: '"pass' })).toEqual([]);
+      expect(await ids({ search: 'pass OR' })).toEqual([]);
+      expect(await ids({ search: 'password', intent: 'account', from: t })).toEqual(['en-2', 'en-1']);
+      expect(await ids({ search: '北京', success: false })).toEqual(['zh-2']);
+      // Retention removes rows from the index too; a new row with the same text is found.
+      while ((await store.deleteOlderThan(t - 86_400_000, 100)) > 0);
+      expect(await ids({ search: 'old pass' })).toEqual([]);
+      await store.insertInteractions([record(205, { id: 'old-again', timestamp: t + 4, userInput: 'old password again' })]);
+      expect(await ids({ search: 'old pass' })).toEqual(['old-again']);
+      if (store instanceof SqliteStore) {
+        store.flushTextIndex();
+        expect(await ids({ search: 'old pass' })).toEqual(['old-again']);
+        // Deleting the newest rows lets SQLite hand out their rowids again: such a row is indexed at once.
+        store.db.exec("DELETE FROM interactions WHERE id = 'old-again'");
+        await store.insertInteractions([record(206, { id: 'reused', timestamp: t + 5, userInput: 'reused rowid text' })]);
+        expect(await ids({ search: 'used rowid' })).toEqual(['reused']);
+        expect(Number((store.db.prepare("SELECT count(*) AS n FROM interactions_fts WHERE interactions_fts MATCH '\"used rowid\"'").get() as { n: number }).n)).toBe(1);
+      }
     });
 
     it('stores spans once per (trace, span), links them, finds waiting traces and deletes old ones', async () => {

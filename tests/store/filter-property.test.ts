@@ -26,8 +26,8 @@ const INTENTS = ['search', 'Book', 'alpha'];
 const TOOLS = ['web', 'db', 'web_search'];
 const ERRORS = ['timeout', 'Rate'];
 const ASSISTANTS = ['bot-a', 'bot-b'];
-/** Letters whose case folding JavaScript and both databases agree on. */
-const LETTERS = ['a', 'A', 'b', 'é', 'É', 'x', ' '];
+/** Letters whose case folding JavaScript and both databases agree on, and Chinese (no case). */
+const LETTERS = ['a', 'A', 'b', 'é', 'É', 'x', ' ', '北', '京', '%', '"'];
 
 const text = (maxLength: number): fc.Arbitrary<string> => fc.array(fc.constantFrom(...LETTERS), { maxLength }).map((a) => a.join(''));
 
@@ -64,7 +64,8 @@ const filterArb: fc.Arbitrary<InteractionFilter> = fc
     errorType: fc.constantFrom(...ERRORS, 'unknown'),
     assistant: fc.constantFrom(...ASSISTANTS),
     environment: fc.constantFrom('staging', 'production', 'Staging', 'dev'),
-    search: text(2),
+    // 1–2 characters take the bounded scan, 3 or more the trigram index.
+    search: text(4),
   })
   .chain((full) =>
     fc

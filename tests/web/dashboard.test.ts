@@ -122,19 +122,19 @@ describe('dashboard, live', () => {
     const results = page.locator('tr[data-interaction]');
     await expect.poll(() => results.count(), POLL).toBe(8);
 
-    await page.getByLabel('Intent').fill('weather');
-    await page.getByLabel('Intent').press('Enter');
+    await page.getByLabel('Intent', { exact: true }).fill('weather');
+    await page.getByLabel('Intent', { exact: true }).press('Enter');
     await expect.poll(() => page.url(), POLL).toContain('intent=weather');
     await expect.poll(() => results.count(), POLL).toBe(3);
     for (const row of await results.all()) expect(await row.textContent()).toContain('weather');
 
     // The failures: two calendar questions and the booking.
-    await page.getByLabel('Intent').fill('');
-    await page.getByLabel('Result').selectOption('false');
+    await page.getByLabel('Intent', { exact: true }).fill('');
+    await page.getByLabel('Result', { exact: true }).selectOption('false');
     await expect.poll(() => page.url(), POLL).toMatch(/\/interactions\?success=false$/);
     await expect.poll(() => results.count(), POLL).toBe(3);
-    await page.getByLabel('Intent').fill('calendar');
-    await page.getByLabel('Intent').press('Enter');
+    await page.getByLabel('Intent', { exact: true }).fill('calendar');
+    await page.getByLabel('Intent', { exact: true }).press('Enter');
     await expect.poll(() => page.url(), POLL).toContain('intent=calendar');
     await expect.poll(() => results.count(), POLL).toBe(2);
     for (const row of await results.all()) expect(await row.textContent()).toContain('timeout');
@@ -142,15 +142,15 @@ describe('dashboard, live', () => {
     // A shared link opens the same view, its filters filled in.
     const shared = await openPage(browser, `${server.url}/interactions?intent=calendar&success=false`);
     await expect.poll(() => shared.page.locator('tr[data-interaction]').count(), POLL).toBe(2);
-    expect(await shared.page.getByLabel('Intent').inputValue()).toBe('calendar');
-    expect(await shared.page.getByLabel('Result').inputValue()).toBe('false');
+    expect(await shared.page.getByLabel('Intent', { exact: true }).inputValue()).toBe('calendar');
+    expect(await shared.page.getByLabel('Result', { exact: true }).inputValue()).toBe('false');
     await shared.context.close();
 
     // The environment filter: the seed records alternate production / staging.
     await page.goto(`${server.url}/interactions`);
     await expect.poll(() => results.count(), POLL).toBe(8);
-    await page.getByLabel('Environment').fill('staging');
-    await page.getByLabel('Environment').press('Enter');
+    await page.getByLabel('Environment', { exact: true }).fill('staging');
+    await page.getByLabel('Environment', { exact: true }).press('Enter');
     await expect.poll(() => page.url(), POLL).toContain('environment=staging');
     await expect.poll(() => results.count(), POLL).toBe(3);
     for (const row of await results.all()) expect(await row.textContent()).toMatch(/seed question [135]|failing question 5/);
@@ -161,7 +161,7 @@ describe('dashboard, live', () => {
     await sendSeed(server.wsUrl, Array.from({ length: 70 }, (_, i) => seedRecord(100 + i, { intent: 'bulk', session_id: 'bulk-session' })), { batch: true });
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => page.url(), POLL).toMatch(/\/interactions$/);
-    await page.getByLabel('Intent').fill('bulk');
+    await page.getByLabel('Intent', { exact: true }).fill('bulk');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => results.count(), POLL).toBe(50);
     await page.getByRole('button', { name: /Load 50 more/ }).click();
@@ -260,7 +260,7 @@ describe('dashboard, usable by everyone', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     // Every form control on the explorer has an accessible name.
     await page.goto(`${server.url}/interactions`);
-    await page.getByLabel('Intent').waitFor();
+    await page.getByLabel('Intent', { exact: true }).waitFor();
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, button')].filter((el) => {
         const e = el as HTMLInputElement;

@@ -1,6 +1,6 @@
 /**
  * Builds the whole server on one port: GraphQL over HTTP and graphql-ws at /graphql, the seed
- * WebSocket protocol on any other upgrade path, /health, /metrics, /api/interactions and the
+ * WebSocket protocol on any other upgrade path, /health, /metrics, /api/interactions, /api/export and the
  * dashboard. `createApp` returns start/stop so the CLI and the tests drive the same thing.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -37,6 +37,7 @@ import { OTLP_TRACES_PATH, handleOtlpHttp } from './transports/otlp-http.js';
 import { OtlpService } from './ingest/otlp/service.js';
 import type { OtlpGrpcServer } from './transports/otlp-grpc.js';
 import { createPromMetrics, type PromMetrics } from './transports/prometheus.js';
+import { EXPORT_PATH, handleExport } from './transports/export-http.js';
 import { createStaticHandler, defaultWebDir } from './transports/static.js';
 import { createGraphiqlRenderer } from './transports/graphiql.js';
 import { declaredTooLarge, sendJson } from './transports/http-util.js';
@@ -271,6 +272,14 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
     }
   }
 
+  function runExport(req: IncomingMessage, res: ServerResponse): void {
+    handleExport(req, res, { store, logger }).catch((err: unknown) => {
+      logger.error({ err }, 'export failed');
+      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
+      else res.destroy(err as Error);
+    });
+  }
+
   return (req: IncomingMessage, res: ServerResponse): void => {
     const principal = gate.admitHttp(req, res);
     if (!principal) return;
@@ -283,6 +292,7 @@ function createHttpHandler(services: Services, yoga: Yoga, gate: SecurityGate, p
     }
     if (path === '/health') return void health(res);
     if (path === '/metrics') return void (gate.requireScope(principal, 'read', res) && promMetrics(res));
+    if (path === EXPORT_PATH) return void (gate.requireScope(principal, 'read', res) && runExport(req, res));
     if (path === HTTP_INGEST_PATH) {
       return void (gate.requireScope(principal, 'ingest', res) && handleHttpIngest(req, res, { ingest, maxPayloadBytes: config.maxPayloadBytes, logger, address: senderAddress(req, config) }));
     }

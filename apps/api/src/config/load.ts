@@ -38,6 +38,10 @@ export const configSchema = z.object({
   redisUrl: z.string().optional(),
   /** Prefix of Redis keys and channels; lets several deployments share one Redis. */
   redisPrefix: z.string().default('ai-monitor'),
+  /** SQLite reader threads: reads run on them, off the event loop, each with its own read-only connection. */
+  sqliteReaders: intFromString(1, 64).default(2),
+  /** PostgreSQL connections reserved for reads (the writer has its own pool). */
+  postgresReadConnections: intFromString(1, 1000).default(8),
   /** PostgreSQL schema; lets several deployments share one database. */
   databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/i, 'must be a plain SQL identifier').default('public'),
   ingestTokens: csv.default([]),
@@ -185,6 +189,8 @@ const ENV_MAP: Record<string, keyof ConfigInput> = {
   AI_MONITOR_WEB_DIR: 'webDir',
   AI_MONITOR_OTLP_ORPHAN_WAIT_MS: 'otlpOrphanWaitMs',
   AI_MONITOR_OTLP_GRPC_PORT: 'otlpGrpcPort',
+  AI_MONITOR_SQLITE_READERS: 'sqliteReaders',
+  AI_MONITOR_POSTGRES_READ_CONNECTIONS: 'postgresReadConnections',
 };
 
 /** `"false"`, `"0"`, `"no"` and `"off"` are false; zod's coerce would call any non-empty string true. */

@@ -46,3 +46,46 @@ export interface TimeRange {
   from: number;
   to: number;
 }
+
+/** Orders of the explorer; ties by insertion order, in the same direction. */
+export type InteractionSortKey = 'time' | 'responseTime' | 'tokens' | 'cost';
+export interface InteractionSort {
+  by: InteractionSortKey;
+  direction: 'asc' | 'desc';
+}
+export const DEFAULT_SORT: InteractionSort = { by: 'time', direction: 'desc' };
+
+/** How many interactions match; `estimated` when the count covers only part of them (a 1–2 character search). */
+export interface InteractionCount {
+  count: number;
+  estimated: boolean;
+}
+
+export const FACET_NAMES = ['intent', 'tool', 'errorType', 'assistant', 'model', 'version', 'environment'] as const;
+export type FacetName = (typeof FACET_NAMES)[number];
+/** One value of a facet; `value` null counts the interactions without one. */
+export interface FacetValue {
+  value: string | null;
+  count: number;
+}
+export type InteractionFacets = Record<FacetName, FacetValue[]>;
+
+export interface MatchBucket {
+  /** Epoch ms of the bucket's start (a multiple of the bucket size). */
+  start: number;
+  count: number;
+  errors: number;
+}
+
+/** Orders of the session list; ties by session id. */
+export type SessionSortKey = 'lastSeen' | 'errorRate' | 'interactions' | 'duration';
+export interface SessionSort {
+  by: SessionSortKey;
+  direction: 'asc' | 'desc';
+}
+
+export interface SessionQuery {
+  /** Sessions with at least one interaction matching this filter (search, assistant, …). */
+  filter?: InteractionFilter | undefined;
+  sort?: SessionSort | undefined;
+}

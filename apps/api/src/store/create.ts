@@ -17,6 +17,7 @@ export async function createStore(config: Config, logger?: Logger): Promise<Stor
     const store = new PostgresStore({
       url: config.databaseUrl,
       schema: config.databaseSchema,
+      readPoolSize: config.postgresReadConnections,
       onPoolError: (err) => logger?.warn({ err }, `PostgreSQL connection lost (the pool reconnects): ${err.message}`),
     });
     const settings = new PostgresSettingsStore({
@@ -26,6 +27,6 @@ export async function createStore(config: Config, logger?: Logger): Promise<Stor
     });
     return attachSettings(store, settings);
   }
-  const store = new SqliteStore({ file: config.dbFile });
+  const store = new SqliteStore({ file: config.dbFile, readers: config.sqliteReaders });
   return attachSettings(store, new SqliteSettingsStore(store.db));
 }

@@ -205,6 +205,13 @@ const HAND_WRITTEN: readonly string[] = [
     delivery text
   );
   `,
+  // v7: indexed text search, a pg_trgm GIN index on the lower-cased user input (every partition
+  // gets it, attached ones too). The extension is database-wide: schemas migrating at once take turns.
+  `
+  SELECT pg_advisory_xact_lock(hashtext('ai-monitor:pg_trgm'));
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+  CREATE INDEX interactions_input_trgm ON {s}.interactions USING gin (lower(user_input) gin_trgm_ops);
+  `,
 ];
 
 const POSTGRES_TYPES: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', bool: 'boolean', json: 'text' };

@@ -41,8 +41,13 @@ export interface PostgresStoreOptions {
   url: string;
   /** Schema holding every table; created when missing. */
   schema?: string;
-  /** Most pooled connections. */
+  /** Most pooled connections for writes, migrations and retention. */
   poolSize?: number;
+  /**
+   * Most connections of the separate read pool: explorer reads never take the connections the
+   * writer needs, so a burst of heavy queries cannot hold up ingest.
+   */
+  readPoolSize?: number;
   /** Owner of this instance's roll-up rows; random per instance by default. */
   writerId?: string;
   /** Milliseconds to wait for a connection before a query fails. */
@@ -67,7 +72,13 @@ function postgresDialect(s: string): Dialect {
     bool: (value) => value,
     text: cleanText,
     toolCalled: (tool) => ['? = ANY(tool_names)', [tool]],
-    inputContains: (needle) => ['strpos(lower(user_input), ?) > 0', [needle]],
+    // LIKE on lower(user_input) is what the pg_trgm GIN index answers.
+    inputContains: (needle) => [`lower(user_input) LIKE ?`, [`%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]],
+    recentInputContains: (needle, window) => [
+      `seq > (SELECT last_value FROM ${s}.interactions_seq) - ? AND strpos(lower(user_input), ?) > 0`,
+      [window, needle],
+    ],
+    toolFacet: { column: 'tool_names', from: 'unnest(m.tool_names) AS j(tool)', value: 'j.tool' },
     // A row comparison, which the (ts, seq) index serves directly.
     beforeSeq: (ts, seq) => ['(ts, seq) < (?, ?)', [ts, seq]],
   };
@@ -83,6 +94,7 @@ export class PostgresStore extends SqlReads implements Store {
   readonly schema: string;
   readonly writerId: string;
   private readonly pool: pg.Pool;
+  private readonly readPool: pg.Pool;
   private readonly s: string;
   /** Days whose partition is known to exist. */
   private readonly knownDays = new Set<number>();
@@ -102,17 +114,21 @@ export class PostgresStore extends SqlReads implements Store {
     this.writerId = opts.writerId ?? randomBytes(8).toString('hex');
     this.where = redactUrl(opts.url);
     this.dialect = postgresDialect(this.s);
-    this.reader = { dialect: this.dialect, all: (sql, args) => this.rows(sql, [...args]) };
-    this.executor = this.reader;
-    this.pool = new pg.Pool({
+    const poolOptions = (max: number, name: string): pg.PoolConfig => ({
       connectionString: opts.url,
-      max: opts.poolSize ?? 10,
+      max,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
       idleTimeoutMillis: 30_000,
-      application_name: 'ai-monitor',
+      application_name: name,
     });
+    this.pool = new pg.Pool(poolOptions(opts.poolSize ?? 10, 'ai-monitor'));
+    this.readPool = new pg.Pool(poolOptions(opts.readPoolSize ?? 8, 'ai-monitor-reads'));
+    this.reader = { dialect: this.dialect, all: async (sql, args) => (await this.readPool.query<Row>(sql, [...args])).rows };
+    // Writes that answer rows (RETURNING) go through the write pool.
+    this.executor = { dialect: this.dialect, all: (sql, args) => this.rows(sql, [...args]) };
     // Without a listener an idle connection's error would crash the process.
     this.pool.on('error', (err) => opts.onPoolError?.(err));
+    this.readPool.on('error', (err) => opts.onPoolError?.(err));
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -460,7 +476,7 @@ export class PostgresStore extends SqlReads implements Store {
 
   async getInteraction(id: string): Promise<Interaction | null> {
     // The registry gives the timestamp, so only one partition is searched.
-    const rows = await this.rows(
+    const rows = await this.reader.all(
       `SELECT i.* FROM ${this.s}.interaction_ids k JOIN ${this.s}.interactions i ON i.ts = k.ts AND i.id = k.id WHERE k.id = $1`,
       [cleanText(id)],
     );
@@ -655,7 +671,7 @@ export class PostgresStore extends SqlReads implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.writeChain;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.readPool.end()]);
   }
 }
 

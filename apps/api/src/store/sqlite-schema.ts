@@ -182,6 +182,29 @@ const HAND_WRITTEN: readonly string[] = [
     delivery TEXT
   );
   `,
+  // v7: indexed text search. A contentless FTS5 table of trigrams over the lower-cased user input
+  // (unicode_lower: JavaScript's toLowerCase, as the live matcher folds). New rows are indexed
+  // shortly after their commit, in batches (store/sqlite.ts, indexTextBatch): indexing each
+  // small commit on its own would cost several times the insert. `interactions_fts_state.upto`
+  // is the last seq indexed; searches also scan the few rows after it. Deletes (retention)
+  // remove indexed rows from the index by trigger. Existing rows are indexed here.
+  `
+  CREATE VIRTUAL TABLE interactions_fts USING fts5(
+    user_input, content='', contentless_delete=1, tokenize='trigram case_sensitive 1'
+  );
+  CREATE TABLE interactions_fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL);
+  INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions;
+  INSERT INTO interactions_fts_state VALUES (1, coalesce((SELECT max(seq) FROM interactions), 0));
+  CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions
+    WHEN old.seq <= (SELECT upto FROM interactions_fts_state) BEGIN
+    DELETE FROM interactions_fts WHERE rowid = old.seq;
+  END;
+  CREATE TRIGGER interactions_fts_update AFTER UPDATE OF user_input ON interactions
+    WHEN old.seq <= (SELECT upto FROM interactions_fts_state) BEGIN
+    DELETE FROM interactions_fts WHERE rowid = old.seq;
+    INSERT INTO interactions_fts (rowid, user_input) VALUES (new.seq, unicode_lower(new.user_input));
+  END;
+  `,
 ];
 
 const SQLITE_TYPES: Record<ColumnKind, string> = { text: 'TEXT', int: 'INTEGER', real: 'REAL', bool: 'INTEGER', json: 'TEXT' };

@@ -19,12 +19,20 @@ import type { Span } from '../model/span.js';
 import { SPAN_COLUMNS, amend, spanValues, type InteractionAmendment, type TraceLink } from './core/spans.js';
 import { MAX_TOOL_CALLS } from '@ai-monitor/schema';
 import { BACKFILL_CHUNK, DAY_MS, HOUR_MS, RELEASE_ROLLUP_VERSION, ReleaseBatch, addMoments, type MomentsDelta } from './release-rollup.js';
+import { SqliteReaderPool } from './sqlite-readers.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
 export interface SqliteStoreOptions {
   file: string;
   readonly?: boolean;
+  /**
+   * Reader threads (default 2). 0 reads on the main connection, on the event loop: only for
+   * `:memory:` databases (a worker cannot see them) and short-lived tools that read nothing heavy.
+   */
+  readers?: number;
+  /** Heap limit of each reader thread in MB (default 256): a larger result fails its query, not the server. */
+  readerHeapMb?: number;
 }
 
 /** Tool names between unit separators, so `instr` finds whole names only. */
@@ -39,23 +47,49 @@ export const SQLITE_DIALECT: Dialect = {
   bool: (value) => (value ? 1 : 0),
   text: (value) => value,
   toolCalled: (tool) => ['instr(tool_names, ?) > 0', [`${SEP}${tool}${SEP}`]],
-  // SQLite's lower() folds ASCII only; unicode_lower (registered below) folds all of Unicode, as on PostgreSQL.
-  inputContains: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
-  beforeSeq: (ts, seq) => ['(ts < ? OR (ts = ? AND seq < ?))', [ts, ts, seq]],
+  // The trigram index holds unicode_lower(user_input) (JavaScript's toLowerCase, registered below, as
+  // the live matcher folds); a quoted phrase of trigrams is a substring match. instr re-checks the
+  // few candidates so SQL and the in-memory matcher agree exactly.
+  // Rows after `upto` are not indexed yet (see indexTextBatch): they are scanned, a few at most.
+  inputContains: (needle, lookup) => [
+    // One IN list (not an OR, which would turn the lookup into a table scan).
+    'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ? ' +
+      'UNION ALL SELECT seq FROM interactions WHERE seq > (SELECT upto FROM interactions_fts_state)) ' +
+      'AND instr(unicode_lower(user_input), ?) > 0',
+    [`"${lookup.replace(/"/g, '""')}"`, needle],
+  ],
+  inputScan: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
+  // seq is the rowid: the newest `window` rows are one range of the table.
+  recentInputContains: (needle, window) => [
+    'seq > (SELECT coalesce(max(seq), 0) FROM interactions) - ? AND instr(unicode_lower(user_input), ?) > 0',
+    [window, needle],
+  ],
+  toolFacet: { column: 'tools_used', from: 'json_each(m.tools_used) AS j', value: "json_extract(j.value, '$.tool')" },
+  // `ts <= ?` first: a range the ts index (whose entries end in the rowid, seq) serves, so a page deep in the list is not a scan.
+  beforeSeq: (ts, seq) => ['ts <= ? AND (ts < ? OR seq < ?)', [ts, ts, seq]],
 };
 
 const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)
   VALUES (${[...INTERACTION_COLUMN_NAMES, 'tool_names'].map(() => '?').join(',')})`;
+
+/** How long after a commit new rows are indexed for text search (they are searchable meanwhile, by scan). */
+const TEXT_INDEX_DELAY_MS = 200;
+/** Rows indexed per step (one short transaction on the writer's connection). */
+const TEXT_INDEX_BATCH = 5000;
 
 export class SqliteStore extends SqlReads implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Stmt>();
   private readonly file: string;
-  protected readonly reader: SqlReader = {
-    dialect: SQLITE_DIALECT,
-    all: async (sql, args) => this.stmt(sql).all(...args),
-  };
+  private readonly readonlyDb: boolean;
+  /** Last seq in the text index (null before migrate or on a read-only store). */
+  private textIndexedUpto: number | null = null;
+  private textIndexTimer: NodeJS.Timeout | null = null;
+  protected readonly reader: SqlReader;
+  /** The reader threads; null when reads run on the main connection (see `readers`). */
+  readonly readers: SqliteReaderPool | null;
+  /** Writes that answer rows (RETURNING) run on the main connection, with the writer. */
   protected readonly executor: SqlReader = {
     dialect: SQLITE_DIALECT,
     all: async (sql, args) => this.stmt(sql).all(...args),
@@ -64,6 +98,7 @@ export class SqliteStore extends SqlReads implements Store {
   constructor(opts: SqliteStoreOptions) {
     super();
     this.file = opts.file;
+    this.readonlyDb = opts.readonly ?? false;
     if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
     try {
       this.db = new Database(opts.file, { readonly: opts.readonly ?? false, timeout: 5000 });
@@ -77,6 +112,9 @@ export class SqliteStore extends SqlReads implements Store {
     this.db.pragma('temp_store = MEMORY');
     // SQLite's lower() folds ASCII only; text search folds all of Unicode, as on PostgreSQL.
     this.db.function('unicode_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+    const size = opts.file === ':memory:' ? 0 : (opts.readers ?? 2);
+    this.readers = size > 0 ? new SqliteReaderPool({ file: opts.file, size, dialect: SQLITE_DIALECT, maxHeapMb: opts.readerHeapMb }) : null;
+    this.reader = this.readers ?? { dialect: SQLITE_DIALECT, all: async (sql, args) => this.stmt(sql).all(...args) };
   }
 
   /** Prepared statements are cached by their SQL text. */
@@ -105,10 +143,53 @@ export class SqliteStore extends SqlReads implements Store {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
+    if (!this.readonlyDb) {
+      this.textIndexedUpto = (this.stmt('SELECT upto FROM interactions_fts_state').get() as { upto: number }).upto;
+      this.scheduleTextIndex(); // rows a previous run stored but did not index yet
+    }
+  }
+
+  /**
+   * Indexes up to `limit` stored rows not yet in the text index, in one transaction; returns how
+   * many. Runs shortly after commits, so the index cost is paid once per batch of rows rather
+   * than once per small commit (which made a one-record commit several times dearer).
+   */
+  indexTextBatch(limit = TEXT_INDEX_BATCH): number {
+    if (this.textIndexedUpto === null) return 0;
+    const from = this.textIndexedUpto;
+    return this.db.transaction(() => {
+      const last = this.stmt('SELECT max(seq) AS m, count(*) AS n FROM (SELECT seq FROM interactions WHERE seq > ? ORDER BY seq LIMIT ?)').get(from, limit) as {
+        m: number | null;
+        n: number;
+      };
+      if (last.m === null) return 0;
+      this.stmt('INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions WHERE seq > ? AND seq <= ?').run(from, last.m);
+      this.stmt('UPDATE interactions_fts_state SET upto = ?').run(last.m);
+      this.textIndexedUpto = last.m;
+      return last.n;
+    })();
+  }
+
+  /** Indexes every pending row now (tests, tools). */
+  flushTextIndex(): void {
+    while (this.indexTextBatch() > 0);
+  }
+
+  private scheduleTextIndex(): void {
+    if (this.textIndexTimer || this.textIndexedUpto === null || !this.db.open) return;
+    this.textIndexTimer = setTimeout(() => {
+      this.textIndexTimer = null;
+      if (!this.db.open) return;
+      // A full batch means more may wait: go on after other work had its turn.
+      if (this.indexTextBatch() === TEXT_INDEX_BATCH) this.scheduleTextIndex();
+    }, TEXT_INDEX_DELAY_MS);
+    this.textIndexTimer.unref();
   }
 
   async insertInteractions(records: readonly Interaction[]): Promise<boolean[]> {
-    return this.insertTx(records);
+    const stored = this.insertTx(records);
+    this.scheduleTextIndex();
+    return stored;
   }
 
   private readonly insertTx = (records: readonly Interaction[]): boolean[] =>
@@ -121,6 +202,10 @@ export class SqliteStore extends SqlReads implements Store {
         values.push(toolNames(r));
         const info = insert.run(values);
         if (info.changes === 0) return false;
+        // A rowid at or below the indexed mark (possible only after the newest rows were deleted) is indexed at once.
+        if (this.textIndexedUpto !== null && Number(info.lastInsertRowid) <= this.textIndexedUpto) {
+          this.stmt('INSERT INTO interactions_fts (rowid, user_input) VALUES (?, ?)').run(info.lastInsertRowid, r.userInput.toLowerCase());
+        }
         rollup.add(r);
         release.add(r);
         return true;
@@ -212,19 +297,9 @@ export class SqliteStore extends SqlReads implements Store {
   }
 
   async getInteraction(id: string): Promise<Interaction | null> {
-    const row = this.stmt('SELECT * FROM interactions WHERE id = ?').get(id);
+    const [row] = await this.reader.all('SELECT * FROM interactions WHERE id = ?', [id]);
     return row ? rowToInteraction(row) : null;
   }
-
-
-
-
-
-
-
-
-
-
 
   async insertSpans(spans: readonly Span[]): Promise<boolean[]> {
     return this.db.transaction((batch: readonly Span[]) => {
@@ -266,9 +341,6 @@ export class SqliteStore extends SqlReads implements Store {
     return next;
   }
 
-
-
-
   async deleteOlderThan(cutoff: number, chunk: number): Promise<number> {
     return this.db.transaction(() => {
       let n = this.stmt('DELETE FROM interactions WHERE seq IN (SELECT seq FROM interactions WHERE ts < ? ORDER BY ts LIMIT ?)')
@@ -304,6 +376,9 @@ export class SqliteStore extends SqlReads implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.textIndexTimer) clearTimeout(this.textIndexTimer);
+    this.textIndexTimer = null;
+    await this.readers?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -2,7 +2,20 @@
  * The storage interface. SQLite (embedded default) and PostgreSQL (scale-out) implement it;
  * services above depend only on this file.
  */
-import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../model/interaction.js';
+import type {
+  FacetName,
+  Interaction,
+  InteractionCount,
+  InteractionFacets,
+  InteractionFilter,
+  InteractionSort,
+  MatchBucket,
+  Page,
+  PageRequest,
+  SessionQuery,
+  SessionSummary,
+  TimeRange,
+} from '../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../model/alert.js';
 import type { Histogram } from '../model/histogram.js';
 import type { SettingsStore } from './settings.js';
@@ -82,11 +95,19 @@ export interface InteractionStore {
    */
   insertInteractions(records: readonly Interaction[]): Promise<boolean[]>;
   getInteraction(id: string): Promise<Interaction | null>;
-  /** Newest first. */
-  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>>;
+  /** Newest first unless `sort` says otherwise; ties by insertion order. */
+  listInteractions(filter: InteractionFilter, page: PageRequest, sort?: InteractionSort): Promise<Page<Interaction>>;
+  /** How many interactions match (marked estimated when only part was counted). */
+  countInteractions(filter: InteractionFilter): Promise<InteractionCount>;
+  /** The `limit` most frequent values of each facet among the matches. */
+  interactionFacets(filter: InteractionFilter, limit: number, names?: readonly FacetName[]): Promise<Partial<InteractionFacets>>;
+  /** Matches per time bucket. */
+  interactionHistogram(filter: InteractionFilter, bucketMs: number): Promise<MatchBucket[]>;
+  /** Every match in order, in batches read one after another (for export). */
+  scanInteractions(filter: InteractionFilter, sort: InteractionSort, batch: number): AsyncGenerator<Interaction[]>;
   getSession(id: string): Promise<SessionSummary | null>;
-  /** Most recently active first. */
-  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>>;
+  /** Most recently active first unless `query.sort` says otherwise; `query.filter` keeps sessions with a matching interaction. */
+  listSessions(range: Partial<TimeRange>, page: PageRequest, query?: SessionQuery): Promise<Page<SessionSummary>>;
   /** Sessions with activity at or after `since`. */
   activeSessions(since: number): Promise<number>;
   /** The rules of `listInteractions`' filter, in memory: for records the live feed delivers. */

@@ -24,6 +24,9 @@ export const TEXT_FILTERS = [
   { key: 'tool', label: 'Tool', field: 'tool', suggest: 'tools' },
   { key: 'error', label: 'Error type', field: 'errorType', suggest: 'errors' },
   { key: 'environment', label: 'Environment', field: 'environment' },
+  { key: 'assistant', label: 'Assistant', field: 'assistant' },
+  { key: 'model', label: 'Model', field: 'model' },
+  { key: 'version', label: 'Version', field: 'version' },
   { key: 'session', label: 'Session', field: 'sessionId' },
   { key: 'q', label: 'Text in user input', field: 'search', search: true },
 ] as const satisfies readonly TextFilter[];
@@ -99,4 +102,46 @@ export function filterToGraphQL(f: ExplorerFilter, now: number): InteractionFilt
 
 export function isFiltered(f: ExplorerFilter): boolean {
   return filterToParams(f).toString() !== '';
+}
+
+/** The explorer's orders, as the URL names them (`sort`, `dir`). */
+export const SORTS = [
+  { id: 'time', label: 'Time', graphql: 'TIME' },
+  { id: 'responseTime', label: 'Response time', graphql: 'RESPONSE_TIME' },
+  { id: 'tokens', label: 'Tokens', graphql: 'TOKENS' },
+  { id: 'cost', label: 'Cost', graphql: 'COST' },
+] as const;
+
+export type SortId = (typeof SORTS)[number]['id'];
+export interface ExplorerSort {
+  by: SortId;
+  dir: 'desc' | 'asc';
+}
+
+export function sortFromParams(params: URLSearchParams): ExplorerSort {
+  const by = SORTS.find((s) => s.id === params.get('sort'))?.id ?? 'time';
+  return { by, dir: params.get('dir') === 'asc' ? 'asc' : 'desc' };
+}
+
+/** The URL with the sort set (the default order leaves no trace). */
+export function withSort(params: URLSearchParams, sort: ExplorerSort): URLSearchParams {
+  const out = new URLSearchParams(params);
+  out.delete('sort');
+  out.delete('dir');
+  if (sort.by !== 'time') out.set('sort', sort.by);
+  if (sort.dir === 'asc') out.set('dir', 'asc');
+  return out;
+}
+
+export function sortToGraphQL(sort: ExplorerSort): { by: (typeof SORTS)[number]['graphql']; direction: 'ASC' | 'DESC' } {
+  return { by: SORTS.find((s) => s.id === sort.by)!.graphql, direction: sort.dir === 'asc' ? 'ASC' : 'DESC' };
+}
+
+/** `/api/export` for the current filter and order: the same filter names as GraphQL. */
+export function exportUrl(f: ExplorerFilter, sort: ExplorerSort, format: 'csv' | 'jsonl', now: number): string {
+  const params = new URLSearchParams({ format });
+  for (const [k, v] of Object.entries(filterToGraphQL(f, now))) params.set(k, String(v));
+  if (sort.by !== 'time') params.set('sort', sort.by);
+  if (sort.dir === 'asc') params.set('direction', 'asc');
+  return `/api/export?${params}`;
 }

@@ -1,23 +1,8 @@
 /** Interaction and session reads, shared by both stores. */
-import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../../model/interaction.js';
-import { rowToInteraction } from './columns.js';
+import type { Page, PageRequest, SessionQuery, SessionSort, SessionSortKey, SessionSummary, TimeRange } from '../../model/interaction.js';
+import { InvalidCursorError } from '../types.js';
 import { compileInteractionFilter } from './filter.js';
 import { SqlBuilder, encodeCursor, readCursor, toPage, type Row, type SqlReader } from './sql.js';
-
-/** Newest first; ties by insertion order. */
-export async function listInteractions(db: SqlReader, filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-  const d = db.dialect;
-  const w = new SqlBuilder(d);
-  compileInteractionFilter(filter, w, d);
-  const cursor = readCursor(page.after);
-  if (cursor) w.addCondition(d.beforeSeq(cursor.a, Number(cursor.b)));
-  const rows = await db.all(
-    `SELECT * FROM ${d.table('interactions')} ${w.where()} ORDER BY ts DESC, seq DESC LIMIT ${w.param(page.first + 1)}`,
-    w.args,
-  );
-  const items = rows.slice(0, page.first);
-  return toPage(items.map(rowToInteraction), items.map((r) => encodeCursor(Number(r.ts), Number(r.seq))), rows.length > page.first);
-}
 
 export async function getSession(db: SqlReader, id: string): Promise<SessionSummary | null> {
   const d = db.dialect;
@@ -25,20 +10,47 @@ export async function getSession(db: SqlReader, id: string): Promise<SessionSumm
   return rows[0] ? rowToSession(rows[0]) : null;
 }
 
-/** Most recently active first; ties by id. */
-export async function listSessions(db: SqlReader, range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
+const SESSION_KEYS: Record<SessionSortKey, { sql: string; value(s: SessionSummary): number }> = {
+  lastSeen: { sql: 'last_ts', value: (s) => s.lastSeen },
+  errorRate: { sql: '(CAST(errors AS DOUBLE PRECISION) / interactions)', value: (s) => s.errorCount / s.interactionCount },
+  interactions: { sql: 'interactions', value: (s) => s.interactionCount },
+  duration: { sql: '(last_ts - first_ts)', value: (s) => s.lastSeen - s.firstSeen },
+};
+
+/** The default order's cursor keeps its original form; other orders name themselves. */
+function sessionTag(sort: SessionSort): string {
+  return sort.by === 'lastSeen' && sort.direction === 'desc' ? '' : `${sort.by}.${sort.direction}:`;
+}
+
+/**
+ * Sessions active in `range`, most recently active first unless `query.sort` says otherwise;
+ * ties by id. `query.filter` keeps sessions with at least one matching interaction.
+ */
+export async function listSessions(db: SqlReader, range: Partial<TimeRange>, page: PageRequest, query: SessionQuery = {}): Promise<Page<SessionSummary>> {
   const d = db.dialect;
+  const sort = query.sort ?? { by: 'lastSeen', direction: 'desc' };
   const w = new SqlBuilder(d);
+  if (query.filter && Object.values(query.filter).some((v) => v !== undefined)) {
+    compileInteractionFilter(query.filter, w, d);
+    const inner = w.takeWhere();
+    w.addSql(`session_id IN (SELECT session_id FROM ${d.table('interactions')} ${inner})`);
+  }
   if (range.from !== undefined) w.add('last_ts >= ?', range.from);
   if (range.to !== undefined) w.add('first_ts < ?', range.to);
+  const key = SESSION_KEYS[sort.by];
+  const tag = sessionTag(sort);
   const cursor = readCursor(page.after);
-  if (cursor) w.add('(last_ts < ? OR (last_ts = ? AND session_id > ?))', cursor.a, cursor.a, cursor.b);
+  if (cursor) {
+    if (!cursor.b.startsWith(tag)) throw new InvalidCursorError(`invalid cursor in "after" (not from this query's sort ${sort.by} ${sort.direction})`);
+    const op = sort.direction === 'desc' ? '<' : '>';
+    w.add(`(${key.sql} ${op} ? OR (${key.sql} = ? AND session_id > ?))`, cursor.a, cursor.a, cursor.b.slice(tag.length));
+  }
   const rows = await db.all(
-    `SELECT * FROM ${d.table('sessions')} ${w.where()} ORDER BY last_ts DESC, session_id ASC LIMIT ${w.param(page.first + 1)}`,
+    `SELECT * FROM ${d.table('sessions')} ${w.where()} ORDER BY ${key.sql} ${sort.direction === 'desc' ? 'DESC' : 'ASC'}, session_id ASC LIMIT ${w.param(page.first + 1)}`,
     w.args,
   );
   const items = rows.slice(0, page.first).map(rowToSession);
-  return toPage(items, items.map((s) => encodeCursor(s.lastSeen, s.id)), rows.length > page.first);
+  return toPage(items, items.map((s) => encodeCursor(key.value(s), `${tag}${s.id}`)), rows.length > page.first);
 }
 
 export async function activeSessions(db: SqlReader, since: number): Promise<number> {

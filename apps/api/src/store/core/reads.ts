@@ -3,10 +3,24 @@
  * `reader` (how it runs a SELECT); the dialect files keep only writes, partitions, retention
  * and locks.
  */
-import type { Interaction, InteractionFilter, Page, PageRequest, SessionSummary, TimeRange } from '../../model/interaction.js';
+import type {
+  FacetName,
+  Interaction,
+  InteractionCount,
+  InteractionFacets,
+  InteractionFilter,
+  InteractionSort,
+  MatchBucket,
+  Page,
+  PageRequest,
+  SessionQuery,
+  SessionSummary,
+  TimeRange,
+} from '../../model/interaction.js';
 import type { AlertFilter, AlertRecord } from '../../model/alert.js';
 import type { ErrorTypeRow, IntentRow, ModelRow, TimeBucket, ToolRow, Totals, UnpricedModelRow } from '../types.js';
 import * as interactions from './interactions.js';
+import * as explore from './explore.js';
 import { interactionMatcher } from './filter.js';
 import * as rollups from './rollups.js';
 import * as alerts from './alerts.js';
@@ -24,8 +38,24 @@ export abstract class SqlReads {
   /** Runs statements on the write connection (improvements are written and read back there). */
   protected abstract readonly executor: SqlReader;
 
-  listInteractions(filter: InteractionFilter, page: PageRequest): Promise<Page<Interaction>> {
-    return interactions.listInteractions(this.reader, filter, page);
+  listInteractions(filter: InteractionFilter, page: PageRequest, sort?: InteractionSort): Promise<Page<Interaction>> {
+    return explore.listInteractions(this.reader, filter, page, sort);
+  }
+
+  countInteractions(filter: InteractionFilter): Promise<InteractionCount> {
+    return explore.countInteractions(this.reader, filter);
+  }
+
+  interactionFacets(filter: InteractionFilter, limit: number, names?: readonly FacetName[]): Promise<Partial<InteractionFacets>> {
+    return explore.facets(this.reader, filter, limit, names);
+  }
+
+  interactionHistogram(filter: InteractionFilter, bucketMs: number): Promise<MatchBucket[]> {
+    return explore.histogram(this.reader, filter, bucketMs);
+  }
+
+  scanInteractions(filter: InteractionFilter, sort: InteractionSort, batch: number): AsyncGenerator<Interaction[]> {
+    return explore.scanInteractions(this.reader, filter, sort, batch);
   }
 
   matcher(filter: InteractionFilter): (record: Interaction) => boolean {
@@ -36,8 +66,8 @@ export abstract class SqlReads {
     return interactions.getSession(this.reader, id);
   }
 
-  listSessions(range: Partial<TimeRange>, page: PageRequest): Promise<Page<SessionSummary>> {
-    return interactions.listSessions(this.reader, range, page);
+  listSessions(range: Partial<TimeRange>, page: PageRequest, query?: SessionQuery): Promise<Page<SessionSummary>> {
+    return interactions.listSessions(this.reader, range, page, query);
   }
 
   activeSessions(since: number): Promise<number> {

@@ -22,8 +22,25 @@ export interface Dialect {
   text(value: string): string;
   /** Interactions that called `tool`. */
   toolCalled(tool: string): Condition;
-  /** Interactions whose user input contains `needle`, already lower-cased. */
-  inputContains(needle: string): Condition;
+  /**
+   * Interactions whose lower-cased user input contains `needle` (already lower-cased, at least
+   * 3 characters), answered by the text index (SQLite FTS5 trigram, PostgreSQL pg_trgm);
+   * `lookup` is the part of it (at least 3 characters) the index can be asked for.
+   */
+  inputContains(needle: string, lookup: string): Condition;
+  /**
+   * The same for a 1–2 character needle, which a trigram index cannot answer: a scan bounded
+   * to the newest `window` interactions stored.
+   */
+  recentInputContains(needle: string, window: number): Condition;
+  /**
+   * A scan condition for a search (no index), for a newest-first page of a term so common that
+   * walking the time index and checking each row finds a page sooner than collecting every
+   * indexed match. SQLite only: PostgreSQL's planner makes this choice itself.
+   */
+  inputScan?(needle: string): Condition;
+  /** Tool names of the matches `m` for the tool facet: the column `m` selects, the join and the name. */
+  readonly toolFacet: { column: string; from: string; value: string };
   /** Interactions before the (ts, seq) keyset position, in list order. */
   beforeSeq(ts: number, seq: number): Condition;
 }
@@ -48,6 +65,18 @@ export class SqlBuilder {
 
   addCondition([cond, values]: Condition): void {
     this.add(cond, ...values);
+  }
+
+  /** A condition already written with this builder's placeholders. */
+  addSql(cond: string): void {
+    this.parts.push(cond);
+  }
+
+  /** The WHERE clause so far, leaving the builder empty but keeping its parameters (for a subquery). */
+  takeWhere(): string {
+    const where = this.where();
+    this.parts.length = 0;
+    return where;
   }
 
   param(value: unknown): string {

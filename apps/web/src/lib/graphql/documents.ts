@@ -19,7 +19,10 @@ import type {
   CreateImprovementInput,
   Improvement,
   ErrorTypeStat,
+  Facets,
   InteractionFilter,
+  InteractionSort,
+  MatchBucket,
   InteractionFull,
   InteractionRow,
   IntentStat,
@@ -36,8 +39,9 @@ import type {
   Trace,
   UpdateImprovementInput,
 } from './types';
+import { FACET_NAMES } from './types';
 
-const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType toolsUsed { tool }`;
+const ROW_FIELDS = `id sessionId timestamp userInput intent responseTimeMs success errorType assistant model inputTokens outputTokens costUsd toolsUsed { tool }`;
 const METRIC_FIELDS = `from to count errors errorRate p50 p95 p99 throughputPerMinute activeSessions`;
 const ALERT_FIELDS = `id kind status message value threshold raisedAt resolvedAt acknowledged acknowledgedAt acknowledgedBy
   delivery { channel event ok attempts at detail } details ruleId severity state unit currentValue peakValue durationSeconds
@@ -107,14 +111,29 @@ export const FilterSuggestionsQuery = gql<
 `);
 
 export const InteractionsQuery = gql<
-  { interactions: Connection<InteractionRow> },
-  { filter: InteractionFilter; first: number; after?: string | null }
+  { interactions: Connection<InteractionRow> & { totalCount: number; totalCountEstimated: boolean } },
+  { filter: InteractionFilter; first: number; after?: string | null; sort?: InteractionSort | null }
 >(`
-  query Interactions($filter: InteractionFilter, $first: Int!, $after: String) {
-    interactions(filter: $filter, first: $first, after: $after) {
+  query Interactions($filter: InteractionFilter, $first: Int!, $after: String, $sort: InteractionSort) {
+    interactions(filter: $filter, first: $first, after: $after, sort: $sort) {
+      totalCount totalCountEstimated
       edges { cursor node { ${ROW_FIELDS} } }
       pageInfo { hasNextPage endCursor }
     }
+  }
+`);
+
+export const ExplorerFacetsQuery = gql<{ interactionFacets: Facets }, { filter: InteractionFilter; limit: number }>(`
+  query ExplorerFacets($filter: InteractionFilter, $limit: Int) {
+    interactionFacets(filter: $filter, limit: $limit) {
+      ${FACET_NAMES.map((f) => `${f} { value count }`).join(' ')}
+    }
+  }
+`);
+
+export const ExplorerHistogramQuery = gql<{ interactionHistogram: MatchBucket[] }, { filter: InteractionFilter }>(`
+  query ExplorerHistogram($filter: InteractionFilter) {
+    interactionHistogram(filter: $filter) { start count errors }
   }
 `);
 

@@ -152,14 +152,28 @@ export type InteractionFilter = {
   errorType?: string | null | undefined;
   from?: string | null | undefined;
   intent?: string | null | undefined;
-  /** Case-insensitive text in user input. */
+  model?: string | null | undefined;
+  /** Case-insensitive text anywhere in the user input (substrings, any script). 1–2 characters search the newest 200,000 interactions only. */
   search?: string | null | undefined;
   sessionId?: string | null | undefined;
   success?: boolean | null | undefined;
   to?: string | null | undefined;
   /** Interactions that called this tool. */
   tool?: string | null | undefined;
+  version?: string | null | undefined;
 };
+
+export type InteractionSort = {
+  by: InteractionSortKey;
+  direction?: SortDirection | null | undefined;
+};
+
+/** What the explorer orders by; absent tokens and cost count as 0. */
+export type InteractionSortKey =
+  | 'COST'
+  | 'RESPONSE_TIME'
+  | 'TIME'
+  | 'TOKENS';
 
 /** ALERT: an alert kind; ERROR_TYPE: an error type; INTENT: an intent; FILTER: an explorer filter as a JSON object. */
 export type ProblemKind =
@@ -176,6 +190,10 @@ export type SilenceInput = {
   ruleId?: string | null | undefined;
   scope?: AlertScopeInput | null | undefined;
 };
+
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
 
 export type SpanKind =
   | 'CLIENT'
@@ -315,6 +333,21 @@ export type ExpireSilenceMutationVariables = Exact<{
 
 export type ExpireSilenceMutation = { expireSilence: { id: string, ruleId: string | null, startsAt: string, endsAt: string, expiredAt: string | null, active: boolean, reason: string, createdBy: string | null, scope: { assistant: string | null, version: string | null, environment: string | null, intent: string | null, tool: string | null, errorType: string | null, model: string | null } } };
 
+export type ExplorerFacetsQueryVariables = Exact<{
+  filter?: InteractionFilter | null | undefined;
+  limit?: number | null | undefined;
+}>;
+
+
+export type ExplorerFacetsQuery = { interactionFacets: { intent: Array<{ value: string | null, count: number | null }> | null, tool: Array<{ value: string | null, count: number | null }> | null, errorType: Array<{ value: string | null, count: number | null }> | null, assistant: Array<{ value: string | null, count: number | null }> | null, model: Array<{ value: string | null, count: number | null }> | null, version: Array<{ value: string | null, count: number | null }> | null, environment: Array<{ value: string | null, count: number | null }> | null } | null };
+
+export type ExplorerHistogramQueryVariables = Exact<{
+  filter?: InteractionFilter | null | undefined;
+}>;
+
+
+export type ExplorerHistogramQuery = { interactionHistogram: Array<{ start: string | null, count: number | null, errors: number | null }> | null };
+
 export type FilterSuggestionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -337,16 +370,17 @@ export type InteractionRecordedSubscriptionVariables = Exact<{
 }>;
 
 
-export type InteractionRecordedSubscription = { interactionRecorded: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } | null };
+export type InteractionRecordedSubscription = { interactionRecorded: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } | null };
 
 export type InteractionsQueryVariables = Exact<{
   filter?: InteractionFilter | null | undefined;
   first: number;
   after?: string | null | undefined;
+  sort?: InteractionSort | null | undefined;
 }>;
 
 
-export type InteractionsQuery = { interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+export type InteractionsQuery = { interactions: { totalCount: number | null, totalCountEstimated: boolean | null, edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
 export type InteractionTraceQueryVariables = Exact<{
   id: string | number;
@@ -402,7 +436,7 @@ export type SessionQueryVariables = Exact<{
 }>;
 
 
-export type SessionQuery = { session: { id: string | null, firstSeen: string | null, lastSeen: string | null, interactionCount: number | null, errorCount: number | null, errorRate: number | null, meanResponseTimeMs: number | null, interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
+export type SessionQuery = { session: { id: string | null, firstSeen: string | null, lastSeen: string | null, interactionCount: number | null, errorCount: number | null, errorRate: number | null, meanResponseTimeMs: number | null, interactions: { edges: Array<{ cursor: string, node: { id: string | null, sessionId: string | null, timestamp: string | null, userInput: string | null, intent: string | null, responseTimeMs: number | null, success: boolean | null, errorType: string | null, assistant: string | null, model: string | null, inputTokens: number | null, outputTokens: number | null, costUsd: number | null, toolsUsed: Array<{ tool: string | null }> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
 
 export type SessionsQueryVariables = Exact<{
   first: number;

@@ -24,7 +24,18 @@ type FullNode = NonNull<G.InteractionQuery['interaction']>;
 export type ToolUse = Sure<Item<FullNode['toolsUsed']>, 'params' | 'durationMs' | 'success' | 'error'>;
 
 /** The columns lists and the live feed show. */
-export type InteractionRow = Sure<Omit<RowNode, 'toolsUsed'>, 'errorType'> & { toolsUsed: Sure<Item<RowNode['toolsUsed']>>[] };
+export type InteractionRow = Sure<Omit<RowNode, 'toolsUsed'>, 'errorType' | 'assistant' | 'model' | 'inputTokens' | 'outputTokens' | 'costUsd'> & {
+  toolsUsed: Sure<Item<RowNode['toolsUsed']>>[];
+};
+
+/** The explorer's facets, in display order. */
+export const FACET_NAMES = ['intent', 'tool', 'errorType', 'assistant', 'model', 'version', 'environment'] as const;
+export type FacetName = (typeof FACET_NAMES)[number];
+type FacetsNode = NonNull<G.ExplorerFacetsQuery['interactionFacets']>;
+export type FacetValue = Sure<Item<FacetsNode['intent']>, 'value'>;
+export type Facets = Record<FacetName, FacetValue[]>;
+export type MatchBucket = Sure<Item<G.ExplorerHistogramQuery['interactionHistogram']>>;
+export type InteractionSort = G.InteractionSort;
 
 /** The full record, for the detail view. */
 export type InteractionFull = Sure<
