@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SqliteSettingsStore } from '../../apps/api/src/store/settings-sqlite.js';
-import { SQLITE_MIGRATIONS } from '../../apps/api/src/store/sqlite-schema.js';
+import { SqliteStore } from '../../apps/api/src/store/sqlite.js';
 import { PostgresStore } from '../../apps/api/src/store/postgres.js';
 import { PostgresSettingsStore } from '../../apps/api/src/store/settings-postgres.js';
 import { gql, makeDataDir, startServer, type RunningServer } from '../helpers/server.js';
@@ -67,11 +67,11 @@ describe('alert settings on one node', () => {
 
 describe('settings stores', () => {
   it('SQLite: the first write is version 1, each write one more, values round-trip', async () => {
-    const db = new Database(':memory:');
-    cleanups.push(() => void db.close());
     // The table comes with the store's migrations.
-    for (const m of SQLITE_MIGRATIONS) db.exec(m);
-    const store = new SqliteSettingsStore(db);
+    const sqlite = new SqliteStore({ file: ':memory:' });
+    cleanups.push(() => void sqlite.close());
+    await sqlite.migrate();
+    const store = new SqliteSettingsStore(sqlite.db);
     expect(await store.read('alerts')).toBeNull();
     expect((await store.write('alerts', { a: 1 })).version).toBe(1);
     expect((await store.write('alerts', { a: 2, list: ['x'] })).version).toBe(2);

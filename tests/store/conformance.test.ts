@@ -3,6 +3,7 @@
  * classes), checked against a plain-JavaScript reference, and then the two stores compared
  * with each other on the same data. PostgreSQL tests each get their own schema.
  */
+import { postgresBackTo, sqliteBackTo } from '../helpers/downgrade.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import pg from 'pg';
@@ -59,12 +60,7 @@ const CASES: Case[] = [
           store.db.pragma('user_version = 999');
         },
         async toVersion1() {
-          store.db.exec(
-            'DROP TRIGGER interactions_fts_delete; DROP TRIGGER interactions_fts_update; DROP TABLE interactions_fts; DROP TABLE interactions_fts_state; ' +
-            'ALTER TABLE interactions DROP COLUMN environment; DROP TABLE settings; DROP TABLE rollup_model; DROP TABLE spans; DROP TABLE rollup_release; DROP TABLE release_session; DROP TABLE release_moments; DROP TABLE improvements; ' +
-              'ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced',
-          );
-          store.db.pragma('user_version = 1');
+          sqliteBackTo(store.db, 1);
         },
         reopen() {
           const s = new SqliteStore({ file });
@@ -91,14 +87,7 @@ const CASES: Case[] = [
           await pgQuery(`INSERT INTO "${schema}".ai_monitor_schema_version (version) VALUES (999)`);
         },
         async toVersion1() {
-          await pgQuery(`DROP INDEX "${schema}".interactions_input_trgm`);
-          await pgQuery(`ALTER TABLE "${schema}".interactions DROP COLUMN environment`);
-          await pgQuery(`DROP TABLE "${schema}".settings`);
-          await pgQuery(`DROP TABLE "${schema}".rollup_model`);
-          await pgQuery(`ALTER TABLE "${schema}".rollup_minute DROP COLUMN costed, DROP COLUMN unpriced`);
-          await pgQuery(`DROP TABLE "${schema}".spans`);
-          for (const t of ['rollup_release', 'release_session', 'release_moments', 'improvements']) await pgQuery(`DROP TABLE "${schema}".${t}`);
-          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 1`);
+          await postgresBackTo(schema, 1);
         },
         reopen() {
           const s = new PostgresStore({ url: PG_URL, schema, poolSize: 4 });

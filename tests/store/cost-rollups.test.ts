@@ -4,6 +4,7 @@
  * data inserted in random batches; an upgrade from schema v3 fills them from the stored rows;
  * retention trims the per-model roll-up with the rest.
  */
+import { postgresBackTo, sqliteBackTo } from '../helpers/downgrade.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { SqliteStore } from '../../apps/api/dist/store/sqlite.js';
 import { PostgresStore } from '../../apps/api/dist/store/postgres.js';
 import type { Store } from '../../apps/api/dist/store/types.js';
 import type { Interaction } from '../../apps/api/dist/model/interaction.js';
-import { PG_URL, dropSchema, noteSkip, pgQuery, probePostgres, randomName } from '../helpers/services.js';
+import { PG_URL, dropSchema, noteSkip, probePostgres, randomName } from '../helpers/services.js';
 import { storedInteraction } from '../helpers/records.js';
 
 const pgError = await probePostgres();
@@ -44,8 +45,7 @@ const CASES: { name: string; skip: boolean; open(): Harness }[] = [
       return {
         store,
         async toVersion3() {
-          store.db.exec('DROP TABLE rollup_model; ALTER TABLE rollup_minute DROP COLUMN costed; ALTER TABLE rollup_minute DROP COLUMN unpriced');
-          store.db.pragma('user_version = 3');
+          sqliteBackTo(store.db, 3);
         },
         reopen: open,
         async cleanup() {
@@ -70,9 +70,7 @@ const CASES: { name: string; skip: boolean; open(): Harness }[] = [
       return {
         store,
         async toVersion3() {
-          await pgQuery(`DROP TABLE "${schema}".rollup_model`);
-          await pgQuery(`ALTER TABLE "${schema}".rollup_minute DROP COLUMN costed, DROP COLUMN unpriced`);
-          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 3`);
+          await postgresBackTo(schema, 3);
         },
         reopen: open,
         async cleanup() {

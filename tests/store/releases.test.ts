@@ -3,6 +3,7 @@
  * the cluster-robust variance (exact across batches and replicas), release listing, time
  * series and retention, each checked against a plain-JavaScript reference over the same records.
  */
+import { postgresBackTo, sqliteBackTo } from '../helpers/downgrade.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { PostgresStore } from '../../apps/api/dist/store/postgres.js';
 import type { Store } from '../../apps/api/dist/store/types.js';
 import type { Interaction } from '../../apps/api/dist/model/interaction.js';
 import { storedInteraction } from '../helpers/records.js';
-import { PG_URL, dropSchema, noteSkip, pgQuery, probePostgres, randomName } from '../helpers/services.js';
+import { PG_URL, dropSchema, noteSkip, probePostgres, randomName } from '../helpers/services.js';
 
 const pgError = await probePostgres();
 noteSkip('release roll-ups: postgres', 'PostgreSQL', pgError);
@@ -94,8 +95,6 @@ function referenceMoments(records: Interaction[], assistant: string, version: st
   return m;
 }
 
-const V4_TABLES = ['rollup_release', 'release_session', 'release_moments', 'improvements'];
-
 interface Harness {
   store: Store;
   replica(): Store;
@@ -122,8 +121,7 @@ const CASES = [
         store,
         replica: make,
         async toVersion3() {
-          for (const t of V4_TABLES) store.db.exec(`DROP TABLE ${t}`);
-          store.db.pragma('user_version = 3');
+          sqliteBackTo(store.db, 3);
         },
         async cleanup() {
           for (const s of opened) await s.close();
@@ -147,8 +145,7 @@ const CASES = [
         store: make(),
         replica: make,
         async toVersion3() {
-          for (const t of V4_TABLES) await pgQuery(`DROP TABLE "${schema}".${t}`);
-          await pgQuery(`DELETE FROM "${schema}".ai_monitor_schema_version WHERE version > 3`);
+          await postgresBackTo(schema, 3);
         },
         async cleanup() {
           for (const s of opened) await s.close();
