@@ -74,8 +74,11 @@ const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAM
 
 /** How long after a commit new rows are indexed for text search (they are searchable meanwhile, by scan). */
 const TEXT_INDEX_DELAY_MS = 200;
-/** Rows indexed per step (one short transaction on the writer's connection). */
-const TEXT_INDEX_BATCH = 5000;
+/**
+ * Rows indexed per step: one transaction on the writer's connection, on the event loop that
+ * acknowledges ingest, so it is kept to a few milliseconds (5,000 rows took ~50 ms).
+ */
+const TEXT_INDEX_BATCH = 500;
 
 export class SqliteStore extends SqlReads implements Store {
   readonly kind = 'sqlite' as const;
@@ -175,14 +178,14 @@ export class SqliteStore extends SqlReads implements Store {
     while (this.indexTextBatch() > 0);
   }
 
-  private scheduleTextIndex(): void {
+  private scheduleTextIndex(delayMs = TEXT_INDEX_DELAY_MS): void {
     if (this.textIndexTimer || this.textIndexedUpto === null || !this.db.open) return;
     this.textIndexTimer = setTimeout(() => {
       this.textIndexTimer = null;
       if (!this.db.open) return;
-      // A full batch means more may wait: go on after other work had its turn.
-      if (this.indexTextBatch() === TEXT_INDEX_BATCH) this.scheduleTextIndex();
-    }, TEXT_INDEX_DELAY_MS);
+      // A full batch means more may wait: go on as soon as other work (acks, reads) had its turn.
+      if (this.indexTextBatch() === TEXT_INDEX_BATCH) this.scheduleTextIndex(0);
+    }, delayMs);
     this.textIndexTimer.unref();
   }
 
