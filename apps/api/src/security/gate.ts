@@ -126,25 +126,11 @@ export class SecurityGate {
    * token, rate limit and the ingest scope, with the same rules and counters as HTTP requests.
    */
   admitIngestPeer(token: string | null, address: string | null): Principal | Refusal {
-    if (this.allowList.enabled && !this.allowList.allows(address)) {
-      this.count('ip');
-      return { status: 403, code: 'FORBIDDEN', message: 'your address is not in the allow-list' };
-    }
-    const principal = this.tokens.resolve(token);
-    if (principal.kind === 'invalid') {
-      this.count('token');
-      return { status: 401, code: 'UNAUTHENTICATED', message: 'invalid token' };
-    }
-    if (this.limiter.enabled) {
-      const decision = this.limiter.take(principal.id ? `token:${principal.id}` : `ip:${address ?? 'unknown'}`);
-      if (!decision.ok) {
-        this.count('rate_limit');
-        return { status: 429, code: 'RATE_LIMITED', message: decision.message, retryAfterSeconds: decision.retryAfterSeconds };
-      }
-    }
-    const denial = scopeDenial(principal, 'ingest');
+    const admitted = this.check(token, address, true);
+    if ('status' in admitted) return admitted;
+    const denial = scopeDenial(admitted, 'ingest');
     if (denial) this.count('scope');
-    return denial ?? principal;
+    return denial ?? admitted;
   }
 
   /** One message or operation on an open connection; a refusal message, or null when allowed. */
@@ -206,7 +192,16 @@ export class SecurityGate {
   }
 
   private admit(req: IncomingMessage, token: string | null): Principal | Refusal {
-    if (this.config.trustProxy && this.allowList.enabled && !this.allowList.allows(clientAddress(req, true))) {
+    // Without a trusted proxy the allow-list was applied to the connection already.
+    return this.check(token, clientAddress(req, this.config.trustProxy), this.config.trustProxy);
+  }
+
+  /**
+   * The checks every request and peer passes, counted alike: the allow-list for `address` (when
+   * `listed`), the token, then the rate limit (per token, else per `address`).
+   */
+  private check(token: string | null, address: string | null | undefined, listed: boolean): Principal | Refusal {
+    if (listed && this.allowList.enabled && !this.allowList.allows(address)) {
       this.count('ip');
       return { status: 403, code: 'FORBIDDEN', message: 'your address is not in the allow-list' };
     }
@@ -216,7 +211,7 @@ export class SecurityGate {
       return { status: 401, code: 'UNAUTHENTICATED', message: 'invalid token' };
     }
     if (this.limiter.enabled) {
-      const decision = this.limiter.take(this.rateKey(principal, req));
+      const decision = this.limiter.take(rateKey(principal, address));
       if (!decision.ok) {
         this.count('rate_limit');
         return { status: 429, code: 'RATE_LIMITED', message: decision.message, retryAfterSeconds: decision.retryAfterSeconds };
@@ -226,8 +221,13 @@ export class SecurityGate {
   }
 
   private rateKey(principal: Principal, req: IncomingMessage): string {
-    return principal.id ? `token:${principal.id}` : `ip:${clientAddress(req, this.config.trustProxy) ?? 'unknown'}`;
+    return rateKey(principal, clientAddress(req, this.config.trustProxy));
   }
+}
+
+/** Rate limits count per token, else per client address. */
+function rateKey(principal: Principal, address: string | null | undefined): string {
+  return principal.id ? `token:${principal.id}` : `ip:${address ?? 'unknown'}`;
 }
 
 function stringParam(params: Record<string, unknown> | undefined, key: string): string | null {
