@@ -80,6 +80,18 @@ describe('high_error_rate (HTTP batch ingest)', () => {
     await postInteractions(server, records(5, false));
     await sleep(SETTLE_MS);
     expect((await listAlerts(server)).map((a) => a.id)).toEqual([alert.id]);
+    // The card follows the incident: 15 of 25 = 60 %, its worst so far, beside the raise-time 50 %.
+    const figures = await waitFor(async () => {
+      const res = await gql<{ alert: { value: number; currentValue: number; peakValue: number; series: { value: number }[] } }>(
+        server,
+        'query ($id: ID!) { alert(id: $id) { value currentValue peakValue series { value } } }',
+        { id: alert.id },
+      );
+      const a = res.data?.alert;
+      return a && a.peakValue === 60 ? a : undefined;
+    }, 'peakValue 60');
+    expect(figures).toMatchObject({ value: 50, currentValue: 60, peakValue: 60 });
+    expect(figures.series[0]!.value).toBe(50);
 
     // 15 of 225 = 6.7 %: the condition clears and the alert resolves.
     await postInteractions(server, records(200, true));

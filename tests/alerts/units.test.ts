@@ -10,7 +10,7 @@ import { ALERT_KINDS } from '@ai-monitor/schema';
 import { SlidingWindow } from '../../apps/api/src/alerts/window.js';
 import { ALERT_RULES, ALERT_RULE_LIST, type RuleInput, type StreakSnapshot } from '../../apps/api/src/alerts/kinds/index.js';
 import { ALERT_CONFIG_FIELDS, ALERT_CONFIG_GRAPHQL_NAMES, parseAlertConfig, fileLabel, type AlertSettings } from '../../apps/api/src/alerts/config-schema.js';
-import { AlertEngine, type AlertActions } from '../../apps/api/src/alerts/engine.js';
+import { AlertEngine, type AlertActions, type SeedAlertProgress } from '../../apps/api/src/alerts/engine.js';
 import { LocalAlertCoordinator } from '../../apps/api/src/alerts/coordinator.js';
 import { alertHeadline } from '../../apps/api/src/alerts/notify/text.js';
 import { createLogger } from '../../apps/api/src/log/logger.js';
@@ -140,6 +140,7 @@ describe('AlertEngine on fake timers', () => {
   let current: AlertSettings;
   let raised: AlertRecord[];
   let resolved: string[];
+  let progress: [string, SeedAlertProgress][];
   let engine: AlertEngine;
   let n = 0;
 
@@ -168,6 +169,9 @@ describe('AlertEngine on fake timers', () => {
     async resolve(id) {
       resolved.push(id);
     },
+    async progress(id, p) {
+      progress.push([id, p]);
+    },
   };
 
   beforeEach(() => {
@@ -175,6 +179,7 @@ describe('AlertEngine on fake timers', () => {
     current = settings({ error_rate_threshold: 100, response_time_threshold: 86_400_000, consecutive_errors_threshold: 100_000, alert_cooldown_minutes: 10 });
     raised = [];
     resolved = [];
+    progress = [];
     engine = new AlertEngine({
       settings: () => current,
       coordinator: new LocalAlertCoordinator(),
@@ -211,6 +216,28 @@ describe('AlertEngine on fake timers', () => {
 
     await vi.advanceTimersByTimeAsync(MIN + 2000); // every record left the window; the 1 s tick judges it
     expect(resolved).toEqual(['a1']);
+  });
+
+  it('follows an open alert: its worst value stored at once, its current value and a sparkline as the incident develops', async () => {
+    current = { ...current, error_rate_threshold: 10, min_sample_size: 20, window_minutes: 5 };
+    engine.reevaluate();
+    engine.observe([...Array.from({ length: 16 }, () => interaction(true)), ...Array.from({ length: 4 }, () => interaction(false))]);
+    await settle();
+    expect(raised.map((a) => [a.kind, a.value])).toEqual([['high_error_rate', 20]]);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    engine.observe(Array.from({ length: 20 }, () => interaction(false))); // 24 of 40 failed: 60 %
+    await settle();
+    expect(progress.at(-1)).toEqual(['a1', { currentValue: 60, peakValue: 60, series: [[T0, 20], [T0 + 10_000, 60]] }]);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    engine.observe(Array.from({ length: 40 }, () => interaction(true))); // 24 of 80: 30 %
+    await vi.advanceTimersByTimeAsync(1000);
+    const [id, last] = progress.at(-1)!;
+    expect(id).toBe('a1');
+    expect(last).toMatchObject({ currentValue: 30, peakValue: 60 });
+    expect(last.series.map(([, v]) => v)).toEqual([20, 60, 30]);
+    expect(resolved).toEqual([]);
   });
 
   it('keeps the cooldown: a new incident within it raises nothing, one after it raises again', async () => {

@@ -585,7 +585,7 @@ for (const c of CASES) {
         store.db.exec("DELETE FROM interactions WHERE id = 'old-again'");
         await store.insertInteractions([record(206, { id: 'reused', timestamp: t + 5, userInput: 'reused rowid text' })]);
         expect(await ids({ search: 'used rowid' })).toEqual(['reused']);
-        expect(Number((store.db.prepare("SELECT count(*) AS n FROM interactions_fts WHERE interactions_fts MATCH '\"used rowid\"'").get() as { n: number }).n)).toBe(1);
+        expect(Number((store.db.prepare(`SELECT count(*) AS n FROM interactions_fts WHERE interactions_fts MATCH '"d r" AND "row"'`).get() as { n: number }).n)).toBe(1);
       }
     });
 

@@ -20,6 +20,16 @@ export interface AlertActions {
   raise(condition: Condition, now: number): Promise<AlertRecord>;
   /** Marks an open alert resolved and publishes the change. */
   resolve(id: string, now: number): Promise<void>;
+  /** Stores an open alert's running figures (its value now, its worst, a sparkline). */
+  progress(id: string, progress: SeedAlertProgress, now: number): Promise<void>;
+}
+
+/** The running figures of an alert of alert_config.json's rules, kept in its `details.progress`. */
+export interface SeedAlertProgress {
+  currentValue: number;
+  peakValue: number;
+  /** [epoch ms, value], about one point per SERIES_STEP_MS, at most SERIES_POINTS. */
+  series: [number, number][];
 }
 
 export interface EngineOptions {
@@ -38,11 +48,19 @@ const RESOLVE_CLAIM_MS = 10 * 60_000;
 /** Failures of the current streak kept for the alert's details. */
 const STREAK_SAMPLE = 20;
 
+/** Running figures are stored at most this often while the value changes (a new peak at once). */
+const PROGRESS_WRITE_MS = 10_000;
+/** Sparkline points: one per step, the newest kept. */
+const SERIES_STEP_MS = 10_000;
+const SERIES_POINTS = 60;
+
 type StreakEntry = StreakSnapshot['recent'][number];
 
 export class AlertEngine {
   private window: SlidingWindow;
   private readonly open = new Map<AlertKind, { id: string; raisedAt: number }>();
+  /** Running figures of the open alerts this engine has judged, and when they were last stored. */
+  private readonly progressOf = new Map<string, { progress: SeedAlertProgress; storedAt: number }>();
   private streak = 0;
   private peak = 0;
   private recent: StreakEntry[] = [];
@@ -178,17 +196,55 @@ export class AlertEngine {
   private async decide(kind: AlertKind, condition: Condition | null, settings: AlertSettings, now: number): Promise<void> {
     const open = this.open.get(kind);
     if (condition) {
-      if (open || !settings.enabled) return;
+      if (open) return this.track(open.id, condition.value, now);
+      if (!settings.enabled) return;
       const cooldownMs = Math.max(settings.alert_cooldown_minutes * 60_000, MIN_DEDUP_MS);
       if (!(await this.opts.coordinator.tryAcquire(kind, cooldownMs, now))) return;
       const alert = await this.opts.actions.raise(condition, now);
       this.noteOpen(alert);
+      const v = condition.value;
+      this.progressOf.set(alert.id, { progress: { currentValue: v, peakValue: v, series: [[now, v]] }, storedAt: now });
       return;
     }
     if (!open) return;
     this.open.delete(kind);
+    this.progressOf.delete(open.id);
     if (await this.opts.coordinator.tryClaim(`resolve:${open.id}`, RESOLVE_CLAIM_MS)) await this.opts.actions.resolve(open.id, now);
   }
+
+  /**
+   * Follows an open alert's value: the worst is stored at once, other changes at most every
+   * PROGRESS_WRITE_MS, so cards show the incident as it develops rather than its first value.
+   */
+  private async track(id: string, value: number, now: number): Promise<void> {
+    let entry = this.progressOf.get(id);
+    if (!entry) {
+      entry = { progress: { currentValue: value, peakValue: value, series: [[now, value]] }, storedAt: Number.NEGATIVE_INFINITY };
+      this.progressOf.set(id, entry);
+    }
+    const p = entry.progress;
+    const newPeak = value > p.peakValue;
+    const changed = value !== p.currentValue || newPeak;
+    p.currentValue = value;
+    p.peakValue = Math.max(p.peakValue, value);
+    // One point per step; within a step its point takes the newest value (the first point stays the raise).
+    const last = p.series[p.series.length - 1]!;
+    if (now - last[0] >= SERIES_STEP_MS) {
+      p.series.push([now, value]);
+      if (p.series.length > SERIES_POINTS) p.series.shift();
+    } else if (p.series.length > 1) {
+      p.series[p.series.length - 1] = [last[0], value];
+    }
+    if (!newPeak && !(changed && now - entry.storedAt >= PROGRESS_WRITE_MS)) return;
+    entry.storedAt = now;
+    await this.opts.actions.progress(id, { ...p, series: [...p.series] }, now);
+  }
+}
+
+/** The running figures stored on an alert of alert_config.json's rules, null before any. */
+export function seedProgressOf(alert: AlertRecord): SeedAlertProgress | null {
+  const p = alert.details?.progress;
+  return typeof p === 'object' && p !== null && 'peakValue' in p ? (p as SeedAlertProgress) : null;
 }
 
 export function windowMsOf(settings: AlertSettings): number {

@@ -15,7 +15,7 @@ import { AlertConfigError, fileLabel, inputLabel, parseAlertConfig, type AlertSe
 import { ALERT_SETTINGS_KEY } from '../store/settings.js';
 import type { AlertConfigFileStore } from './config-file.js';
 import type { AlertCoordinator } from './coordinator.js';
-import { AlertEngine, windowMsOf } from './engine.js';
+import { AlertEngine, windowMsOf, type SeedAlertProgress } from './engine.js';
 import type { Condition } from './kinds/index.js';
 import { Notifier, effectiveEmail, type EmailFallbacks } from './notify/notifier.js';
 import { RuleService } from './rules/service.js';
@@ -92,7 +92,11 @@ export class AlertService {
       settings: () => this.settings,
       coordinator: opts.coordinator,
       logger: opts.logger,
-      actions: { raise: (c, now) => this.raise(c, now), resolve: (id, now) => this.resolve(id, now) },
+      actions: {
+        raise: (c, now) => this.raise(c, now),
+        resolve: (id, now) => this.resolve(id, now),
+        progress: (id, progress) => this.progress(id, progress),
+      },
     });
   }
 
@@ -310,6 +314,10 @@ export class AlertService {
   private async resolve(id: string, now: number): Promise<void> {
     const alert = await this.mutate(id, (current) => (current.status === 'open' ? { status: 'resolved', resolvedAt: now } : null));
     if (alert) this.opts.logger.info({ alert: id, kind: alert.kind }, 'alert resolved');
+  }
+
+  private async progress(id: string, progress: SeedAlertProgress): Promise<void> {
+    await this.mutate(id, (current) => (current.status === 'open' ? { details: { ...current.details, progress } } : null));
   }
 
   private async recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {

@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { RULE_ALERT_KIND, type AlertRecord, type DeliveryOutcome } from '../model/alert.js';
 import { ruleDetailsOf } from '../alerts/rules/engine.js';
+import { alertFigures } from '../alerts/figures.js';
 import { SCOPE_FIELDS, SEVERITIES, type RuleScope } from '../alerts/rules/model.js';
 import { resolvePage } from './pagination.js';
 import { ALERT_CONFIG_GRAPHQL_NAMES, AlertConfigError, type AlertSettings } from '../alerts/config-schema.js';
@@ -69,8 +70,8 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
     severity: t.field({ type: AlertSeverityRef, nullable: false, description: "alert_config.json's alerts are critical.", resolve: (a) => ruleDetailsOf(a)?.severity ?? 'critical' }),
     state: t.field({ type: AlertStateRef, nullable: false, resolve: (a) => (a.status === 'open' ? 'firing' : 'resolved') }),
     unit: t.string({ nullable: false, description: 'Unit of value, thresholds and series: percent, ms, per_minute, minutes, count, tokens, usd or score.', resolve: (a) => ruleDetailsOf(a)?.unit ?? SEED_UNITS[a.kind as AlertKind] }),
-    currentValue: t.float({ nullable: false, description: 'The latest value while firing; the value when it resolved after.', resolve: (a) => ruleDetailsOf(a)?.currentValue ?? a.value }),
-    peakValue: t.float({ nullable: false, description: 'The worst value while it fired.', resolve: (a) => ruleDetailsOf(a)?.peakValue ?? a.value }),
+    currentValue: t.float({ nullable: false, description: 'The latest value while firing; the value when it resolved after.', resolve: (a) => alertFigures(a).currentValue }),
+    peakValue: t.float({ nullable: false, description: 'The worst value while it fired.', resolve: (a) => alertFigures(a).peakValue }),
     durationSeconds: t.float({ nullable: false, description: 'From raised to resolved, or to now while firing.', resolve: (a, _a, ctx) => ((a.resolvedAt ?? ctx.services.alerts.rules.now()) - a.raisedAt) / 1000 }),
     scope: t.field({ type: AlertScopeRef, nullable: false, resolve: (a) => ruleDetailsOf(a)?.scope ?? {} }),
     windowMinutes: t.float({ nullable: true, resolve: (a) => ruleDetailsOf(a)?.windowMinutes ?? null }),
@@ -78,7 +79,7 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
       type: [AlertPointRef],
       nullable: false,
       description: 'The value over time (a sparkline): before and while it fired, about one point per 10 s, at most 60.',
-      resolve: (a): [number, number][] => ruleDetailsOf(a)?.series ?? [[a.raisedAt, a.value]],
+      resolve: (a): [number, number][] => alertFigures(a).series,
     }),
     silencedBy: t.string({ nullable: true, description: 'The silence that held back its firing notice (null once sent).', resolve: (a) => ruleDetailsOf(a)?.mutedBy ?? null }),
   }),

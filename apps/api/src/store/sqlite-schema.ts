@@ -190,7 +190,7 @@ const HAND_WRITTEN: readonly string[] = [
   // remove indexed rows from the index by trigger. Existing rows are indexed here.
   `
   CREATE VIRTUAL TABLE interactions_fts USING fts5(
-    user_input, content='', contentless_delete=1, tokenize='trigram case_sensitive 1'
+    user_input, content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=none
   );
   CREATE TABLE interactions_fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL);
   INSERT INTO interactions_fts (rowid, user_input) SELECT seq, unicode_lower(user_input) FROM interactions;

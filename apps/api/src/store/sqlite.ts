@@ -48,15 +48,16 @@ export const SQLITE_DIALECT: Dialect = {
   text: (value) => value,
   toolCalled: (tool) => ['instr(tool_names, ?) > 0', [`${SEP}${tool}${SEP}`]],
   // The trigram index holds unicode_lower(user_input) (JavaScript's toLowerCase, registered below, as
-  // the live matcher folds); a quoted phrase of trigrams is a substring match. instr re-checks the
-  // few candidates so SQL and the in-memory matcher agree exactly.
+  // the live matcher folds). It keeps no positions (detail=none: a quarter cheaper to write), so
+  // the lookup asks for rows holding every trigram of the needle, and instr re-checks those few
+  // candidates: SQL and the in-memory matcher agree exactly.
   // Rows after `upto` are not indexed yet (see indexTextBatch): they are scanned, a few at most.
   inputContains: (needle, lookup) => [
     // One IN list (not an OR, which would turn the lookup into a table scan).
     'seq IN (SELECT rowid FROM interactions_fts WHERE interactions_fts MATCH ? ' +
       'UNION ALL SELECT seq FROM interactions WHERE seq > (SELECT upto FROM interactions_fts_state)) ' +
       'AND instr(unicode_lower(user_input), ?) > 0',
-    [`"${lookup.replace(/"/g, '""')}"`, needle],
+    [everyTrigram(lookup), needle],
   ],
   inputScan: (needle) => ['instr(unicode_lower(user_input), ?) > 0', [needle]],
   // seq is the rowid: the newest `window` rows are one range of the table.
@@ -68,6 +69,20 @@ export const SQLITE_DIALECT: Dialect = {
   // `ts <= ?` first: a range the ts index (whose entries end in the rowid, seq) serves, so a page deep in the list is not a scan.
   beforeSeq: (ts, seq) => ['ts <= ? AND (ts < ? OR seq < ?)', [ts, ts, seq]],
 };
+
+/** Trigrams asked of the index at most: enough to narrow to a few candidates, bounded for a long needle. */
+const MAX_LOOKUP_TRIGRAMS = 32;
+
+/**
+ * An FTS5 query for rows holding the trigrams (three characters) of `text`, each quoted: every
+ * one of them, or for a long needle the first MAX_LOOKUP_TRIGRAMS (the re-check does the rest).
+ */
+function everyTrigram(text: string): string {
+  const chars = [...text];
+  const trigrams = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length && trigrams.size < MAX_LOOKUP_TRIGRAMS; i++) trigrams.add(chars.slice(i, i + 3).join(''));
+  return [...trigrams].map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
 
 const INSERT_SQL = `INSERT OR IGNORE INTO interactions (${INTERACTION_COLUMN_NAMES.join(', ')}, tool_names)
   VALUES (${[...INTERACTION_COLUMN_NAMES, 'tool_names'].map(() => '?').join(',')})`;
