@@ -21,6 +21,7 @@
  */
 import type { Interaction } from '../model/interaction.js';
 import { Histogram } from '../model/histogram.js';
+import { addInteractionSums, toolFailed } from './rollup.js';
 
 export const HOUR_MS = 3_600_000;
 /** The schema version that added the release roll-ups; upgrading to it fills them from the stored interactions. */
@@ -96,14 +97,8 @@ export class ReleaseBatch {
       return a;
     };
     const interaction = (a: ReleaseAgg): void => {
-      a.count++;
-      a.errors += failed;
-      a.rtSum += r.responseTimeMs;
+      addInteractionSums(a, r, failed);
       if (r.responseTimeMs > a.rtMax) a.rtMax = r.responseTimeMs;
-      a.hist.record(r.responseTimeMs);
-      a.inputTokens += r.inputTokens ?? 0;
-      a.outputTokens += r.outputTokens ?? 0;
-      a.costUsd += r.costUsd ?? 0;
     };
     interaction(row('', ''));
     interaction(row('intent', r.intent));
@@ -112,8 +107,7 @@ export class ReleaseBatch {
     for (const t of r.toolsUsed) {
       const a = row('tool', t.tool);
       a.count++;
-      // The same rule as the tool breakdown: failed when marked so, or unmarked with an error.
-      a.errors += t.success === false || (t.success === null && t.error !== null) ? 1 : 0;
+      a.errors += toolFailed(t) ? 1 : 0;
       if (t.durationMs !== null) {
         a.rtSum += t.durationMs;
         if (t.durationMs > a.rtMax) a.rtMax = t.durationMs;

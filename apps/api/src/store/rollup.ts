@@ -138,14 +138,8 @@ export class BatchRollup {
     const minute = Math.floor(r.timestamp / MINUTE_MS) * MINUTE_MS;
     const failed = r.success ? 0 : 1;
     const m = this.minute(minute);
-    m.count++;
-    m.errors += failed;
-    m.rtSum += r.responseTimeMs;
+    addInteractionSums(m, r, failed);
     if (r.responseTimeMs > m.rtMax) m.rtMax = r.responseTimeMs;
-    m.hist.record(r.responseTimeMs);
-    m.inputTokens += r.inputTokens ?? 0;
-    m.outputTokens += r.outputTokens ?? 0;
-    m.costUsd += r.costUsd ?? 0;
     const costed = r.costUsd === null ? 0 : 1;
     const unpriced = r.model !== null && r.costUsd === null ? 1 : 0;
     m.costed += costed;
@@ -175,21 +169,40 @@ export class BatchRollup {
       a = { minute, model, count: 0, errors: 0, rtSum: 0, hist: new Histogram(), inputTokens: 0, outputTokens: 0, costUsd: 0, costed: 0, unpriced: 0 };
       this.models.set(k, a);
     }
-    a.count++;
-    a.errors += failed;
-    a.rtSum += r.responseTimeMs;
-    a.hist.record(r.responseTimeMs);
-    a.inputTokens += r.inputTokens ?? 0;
-    a.outputTokens += r.outputTokens ?? 0;
-    a.costUsd += r.costUsd ?? 0;
+    addInteractionSums(a, r, failed);
     a.costed += costed;
     a.unpriced += unpriced;
   }
 }
 
+/** What every aggregate of whole interactions sums (per minute, per model, per release). */
+export interface InteractionSums {
+  count: number;
+  errors: number;
+  rtSum: number;
+  hist: Histogram;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export function addInteractionSums(a: InteractionSums, r: Interaction, failed: number): void {
+  a.count++;
+  a.errors += failed;
+  a.rtSum += r.responseTimeMs;
+  a.hist.record(r.responseTimeMs);
+  a.inputTokens += r.inputTokens ?? 0;
+  a.outputTokens += r.outputTokens ?? 0;
+  a.costUsd += r.costUsd ?? 0;
+}
+
+/** A tool call failed when marked so, or when unmarked and it reports an error. */
+export function toolFailed(t: ToolUse): boolean {
+  return t.success === false || (t.success === null && t.error !== null);
+}
+
 function bumpTool(map: Map<string, KeyedAgg>, minute: number, t: ToolUse): void {
-  const toolFailed = t.success === false || (t.success === null && t.error !== null) ? 1 : 0;
-  bump(map, minute, t.tool, toolFailed, t.durationMs ?? 0, t.durationMs === null ? 0 : 1);
+  bump(map, minute, t.tool, toolFailed(t) ? 1 : 0, t.durationMs ?? 0, t.durationMs === null ? 0 : 1);
 }
 
 function bump(map: Map<string, KeyedAgg>, minute: number, key: string, failed: number, sum: number, n: number): void {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Interaction } from '../model/interaction.js';
 import type { AlertRecord } from '../model/alert.js';
-import { decodeHistogramInto, encodeHistogram } from '../model/histogram.js';
+import { decodeHistogramInto, encodeHistogram, type Histogram } from '../model/histogram.js';
 import { BatchRollup, KEYED_ROLLUPS, type KeyedRollup } from './rollup.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { MINUTE_MS, StoreError, type Store } from './types.js';
@@ -242,9 +242,7 @@ export class SqliteStore extends SqlReads implements Store {
         input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
         cost_usd = cost_usd + excluded.cost_usd, costed = costed + excluded.costed, unpriced = unpriced + excluded.unpriced`);
     for (const m of r.minutes.values()) {
-      const prev = getHist.get(m.minute) as { hist: Buffer } | undefined;
-      if (prev) decodeHistogramInto(m.hist, prev.hist);
-      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, encodeHistogram(m.hist), m.inputTokens, m.outputTokens, m.costUsd, m.costed, m.unpriced);
+      upMinute.run(m.minute, m.count, m.errors, m.rtSum, m.rtMax, withStored(getHist, [m.minute], m.hist), m.inputTokens, m.outputTokens, m.costUsd, m.costed, m.unpriced);
     }
     if (r.models.size > 0) this.applyModelRollup(r);
     for (const t of KEYED_ROLLUPS) {
@@ -267,9 +265,7 @@ export class SqliteStore extends SqlReads implements Store {
         output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd,
         costed = costed + excluded.costed, unpriced = unpriced + excluded.unpriced`);
     for (const a of r.models.values()) {
-      const prev = getHist.get(a.minute, a.model) as { hist: Buffer } | undefined;
-      if (prev) decodeHistogramInto(a.hist, prev.hist);
-      up.run(a.minute, a.model, a.count, a.errors, a.rtSum, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.costed, a.unpriced);
+      up.run(a.minute, a.model, a.count, a.errors, a.rtSum, withStored(getHist, [a.minute, a.model], a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.costed, a.unpriced);
     }
   }
 
@@ -283,9 +279,8 @@ export class SqliteStore extends SqlReads implements Store {
         input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
         cost_usd = cost_usd + excluded.cost_usd, first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`);
     for (const a of b.rows.values()) {
-      const prev = getHist.get(a.assistant, a.version, a.hour, a.dimension, a.key) as { hist: Buffer } | undefined;
-      if (prev) decodeHistogramInto(a.hist, prev.hist);
-      up.run(a.assistant, a.version, a.hour, a.dimension, a.key, a.count, a.errors, a.rtSum, a.rtMax, encodeHistogram(a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.first, a.last);
+      const key = [a.assistant, a.version, a.hour, a.dimension, a.key];
+      up.run(...key, a.count, a.errors, a.rtSum, a.rtMax, withStored(getHist, key, a.hist), a.inputTokens, a.outputTokens, a.costUsd, a.first, a.last);
     }
     const upSession = this.stmt(`INSERT INTO release_session VALUES (?,?,?,?,?,?)
       ON CONFLICT (assistant, version, day, session_id) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
@@ -399,6 +394,16 @@ export class SqliteStore extends SqlReads implements Store {
     await this.readers?.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * `hist` merged with the histogram stored under `key`, encoded for the upsert: read, add, write,
+ * safe because this connection is the only writer and runs it inside the batch's transaction.
+ */
+function withStored(get: Stmt, key: readonly unknown[], hist: Histogram): Buffer {
+  const prev = get.get(...key) as { hist: Buffer } | undefined;
+  if (prev) decodeHistogramInto(hist, prev.hist);
+  return encodeHistogram(hist);
 }
 
 /** Roll-up tables and their primary keys, trimmed by retention. */

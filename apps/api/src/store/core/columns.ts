@@ -89,42 +89,15 @@ export function encodeValue(c: Column, value: unknown, d: Dialect): unknown {
   }
 }
 
-/** One column's value → its query parameter, for one dialect (null stays null). */
-type Encoder = (value: unknown) => unknown;
-
-function encoderFor(c: Column, d: Dialect): Encoder | null {
-  switch (c.kind) {
-    case 'bool':
-      return (v) => (v == null ? null : d.bool(v as boolean));
-    case 'json':
-      return (v) => (v == null ? null : JSON.stringify(v));
-    case 'text':
-      return (v) => (v == null ? null : d.text(v as string));
-    default:
-      return null;
-  }
-}
-
-/** Per dialect, built once: which columns need encoding, and how. */
-const encoders = new WeakMap<Dialect, readonly [number, Encoder][]>();
-function encodersOf(d: Dialect): readonly [number, Encoder][] {
-  let list = encoders.get(d);
-  if (!list) {
-    list = COLUMNS.flatMap((c, i) => {
-      const encode = encoderFor(c, d);
-      return encode ? [[i, encode] as [number, Encoder]] : [];
-    });
-    encoders.set(d, list);
-  }
-  return list;
-}
+/** Columns whose values need encoding: numbers pass as they are. */
+const ENCODED: readonly [number, Column][] = COLUMNS.flatMap((c, i): [number, Column][] => (c.kind === 'int' || c.kind === 'real' ? [] : [[i, c]]));
 
 const readColumns = compileValuesReader<Interaction>(COLUMNS.map((c) => c.field));
 
 /** The record's values in column order. */
 export function interactionValues(r: Interaction, d: Dialect): unknown[] {
   const values = readColumns(r);
-  for (const [i, encode] of encodersOf(d)) values[i] = encode(values[i]);
+  for (const [i, c] of ENCODED) values[i] = encodeValue(c, values[i], d);
   return values;
 }
 
