@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { AlertSettings } from './config-schema.js';
 import type { AlertCoordinator } from './coordinator.js';
 import { SlidingWindow } from './window.js';
+import { appendPoint } from './series.js';
 import { ALERT_RULES, type Condition, type RuleInput, type StreakSnapshot } from './kinds/index.js';
 
 export interface AlertActions {
@@ -28,7 +29,7 @@ export interface AlertActions {
 export interface SeedAlertProgress {
   currentValue: number;
   peakValue: number;
-  /** [epoch ms, value], about one point per SERIES_STEP_MS, at most SERIES_POINTS. */
+  /** A sparkline (alerts/series.ts). */
   series: [number, number][];
 }
 
@@ -50,9 +51,6 @@ const STREAK_SAMPLE = 20;
 
 /** Running figures are stored at most this often while the value changes (a new peak at once). */
 const PROGRESS_WRITE_MS = 10_000;
-/** Sparkline points: one per step, the newest kept. */
-const SERIES_STEP_MS = 10_000;
-const SERIES_POINTS = 60;
 
 type StreakEntry = StreakSnapshot['recent'][number];
 
@@ -227,14 +225,8 @@ export class AlertEngine {
     const changed = value !== p.currentValue || newPeak;
     p.currentValue = value;
     p.peakValue = Math.max(p.peakValue, value);
-    // One point per step; within a step its point takes the newest value (the first point stays the raise).
-    const last = p.series[p.series.length - 1]!;
-    if (now - last[0] >= SERIES_STEP_MS) {
-      p.series.push([now, value]);
-      if (p.series.length > SERIES_POINTS) p.series.shift();
-    } else if (p.series.length > 1) {
-      p.series[p.series.length - 1] = [last[0], value];
-    }
+    // Within a step its point takes the newest value (the first point stays the raise).
+    if (!appendPoint(p.series, now, value) && p.series.length > 1) p.series[p.series.length - 1] = [p.series[p.series.length - 1]![0], value];
     if (!newPeak && !(changed && now - entry.storedAt >= PROGRESS_WRITE_MS)) return;
     entry.storedAt = now;
     await this.opts.actions.progress(id, { ...p, series: [...p.series] }, now);

@@ -9,6 +9,7 @@
  * running value — is claimed through the AlertCoordinator, so it happens once in the cluster.
  * Time comes from an injectable clock: tests drive it with a fake one.
  */
+import { SERIES_STEP_MS, appendPoint } from '../series.js';
 import type { Interaction } from '../../model/interaction.js';
 import type { AlertRecord } from '../../model/alert.js';
 import type { Logger } from '../../log/logger.js';
@@ -32,7 +33,7 @@ export interface RuleAlertDetails {
   windowMinutes: number;
   currentValue: number;
   peakValue: number;
-  /** [epoch ms, value], oldest first, at most SERIES_POINTS. */
+  /** [epoch ms, value], oldest first (alerts/series.ts). */
   series: [number, number][];
   /** The silence that held back the firing notice (null once it was sent). */
   mutedBy: string | null;
@@ -82,9 +83,6 @@ export interface RuleStateView {
 /** Replicas never both raise, even with a cooldown of 0. */
 const MIN_DEDUP_MS = 1000;
 const CLAIM_MS = 24 * 3_600_000;
-/** The sparkline: one point per step, this many kept. */
-const SERIES_STEP_MS = 10_000;
-const SERIES_POINTS = 60;
 
 interface FiringAlert {
   id: string;
@@ -284,10 +282,7 @@ export class RuleEngine {
   private async judge(st: RuleState, now: number): Promise<void> {
     const value = st.rule.enabled ? this.valueOf(st, now) : null;
     st.value = value;
-    if (value !== null && (st.series.length === 0 || now - st.series[st.series.length - 1]![0] >= SERIES_STEP_MS)) {
-      st.series.push([now, round(value)]);
-      if (st.series.length > SERIES_POINTS) st.series.shift();
-    }
+    if (value !== null) appendPoint(st.series, now, round(value));
     const severity = value === null ? null : severityOf(st.rule, value);
     if (st.alert) {
       if (severity === null && st.rule.enabled && this.rebuilding(st, st.alert, now)) return;
